@@ -1,0 +1,1 @@
+"""The API layer: object model, defaulting, validation, the store and its watch."""

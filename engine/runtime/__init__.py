@@ -1,0 +1,1 @@
+"""Container runtimes behind one port: `sim` (in-process) and `docker` (real containers)."""
