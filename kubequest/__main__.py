@@ -1,0 +1,5 @@
+import sys
+
+from kubequest.cli import main
+
+sys.exit(main())

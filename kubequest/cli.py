@@ -1,0 +1,65 @@
+"""The `kubequest` command line (PRODUCT.md §1).
+
+Each sub-command lives in `kubequest.commands.<name>` with `register(subparsers)`
+and `run(args) -> int`. A user mistake ends in one clear line on stderr and a
+non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from engine.api.errors import KubeQuestError
+
+from . import __version__
+
+# Sub-command modules, in the order `--help` lists them.
+COMMANDS = ["validate"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kubequest",
+        description="A terminal game that teaches Kubernetes by doing, on real containers.",
+    )
+    parser.add_argument("--version", action="version", version=f"kubequest {__version__}")
+    parser.add_argument(
+        "--runtime",
+        choices=["auto", "docker", "sim"],
+        default="auto",
+        help="container runtime: Docker when a daemon answers (auto), or force one",
+    )
+    parser.add_argument(
+        "--packs",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="an extra level-pack folder (repeatable)",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        module = importlib.import_module(f"kubequest.commands.{name}")
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 0
+    try:
+        return int(args.run(args) or 0)
+    except KubeQuestError as exc:
+        print(f"kubequest: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("kubequest: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
