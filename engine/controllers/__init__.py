@@ -1,0 +1,1 @@
+"""Controllers: level-triggered reconcile loops that talk only through the store."""
