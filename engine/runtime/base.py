@@ -131,6 +131,9 @@ class ContainerRuntime(Protocol):
     def address(self, sandbox_id: str, port: int) -> tuple[str, int]:
         """Where the host reaches a pod's port (probes and the Service proxy connect here)."""
 
+    def endpoint_address(self, pod_ip: str, port: int) -> tuple[str, int] | None:
+        """Where the host reaches `port` of the pod with this IP (None: no such pod)."""
+
     def drain_events(self) -> list[RuntimeEvent]:
         """Container changes since the last call, oldest first."""
 
