@@ -4,6 +4,7 @@ event (same object, reason, message, source) bumps `count` and
 
 from __future__ import annotations
 
+from .errors import APIStatusError
 from .objects import name_of, namespace_of, uid_of
 from .store import Store
 
@@ -58,7 +59,12 @@ class EventRecorder:
         }
         if not namespace_of(obj):
             ev["involvedObject"].pop("namespace")
-        created = self.store.create(ev, validate=False)
+        try:
+            created = self.store.create(ev, validate=False)
+        except APIStatusError:
+            # As client-go's recorder: an event that cannot be written (its
+            # namespace is being deleted) is dropped, never an error for the caller.
+            return
         self._seen[key] = created["metadata"]["name"]
 
     def normal(self, obj: dict, reason: str, message: str) -> None:

@@ -20,6 +20,7 @@ from .objects import meta
 # 10.96.0.0/12, the default service-cluster-ip-range; .1 is the kubernetes Service.
 SERVICE_CIDR = ipaddress.ip_network("10.96.0.0/12")
 NODE_PORT_RANGE = (30000, 32767)
+DEFAULT_STORAGE_CLASS = "standard"
 
 POD_MUTABLE_MESSAGE = (
     "pod updates may not change fields other than `spec.containers[*].image`,"
@@ -161,6 +162,10 @@ def prepare_for_create(obj: dict, *, alloc: Allocator, now_ts: str) -> list[Fiel
     elif kind == "Job":
         _generate_job_selector(obj)
     elif kind == "PersistentVolumeClaim":
+        # The DefaultStorageClass admission plugin: a claim that names no class gets the default.
+        spec = obj.setdefault("spec", {})
+        if isinstance(spec, dict) and "storageClassName" not in spec:
+            spec["storageClassName"] = DEFAULT_STORAGE_CLASS
         obj.setdefault("status", {"phase": "Pending"})
     elif kind in ("Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "ReplicationController"):
         obj.setdefault("status", {})

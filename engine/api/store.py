@@ -450,7 +450,8 @@ class Store:
             new["metadata"]["resourceVersion"] = str(self._next_rv())
             self._index(kind, key, old, False)
             md_new = new["metadata"]
-            if md_new.get("deletionTimestamp") and not md_new.get("finalizers") and not _awaits_kubelet(new):
+            if (md_new.get("deletionTimestamp") and not md_new.get("finalizers")
+                    and not _awaits_kubelet(new) and not _namespace_pending(new)):
                 self._publish_delete(kind, key, new)
                 return clone(new)
             self._objects[kind][key] = new
@@ -584,6 +585,11 @@ def _awaits_kubelet(obj: dict) -> bool:
         return False
     md = obj["metadata"]
     return bool((obj.get("spec") or {}).get("nodeName")) and md.get("deletionGracePeriodSeconds", 0) > 0
+
+
+def _namespace_pending(obj: dict) -> bool:
+    """A terminating Namespace stays until the namespace controller drops its spec finalizer."""
+    return obj.get("kind") == "Namespace" and bool((obj.get("spec") or {}).get("finalizers"))
 
 
 def pretty(obj: Any) -> str:

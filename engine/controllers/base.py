@@ -10,6 +10,7 @@ other: what one writes, another sees through the store.
 from __future__ import annotations
 
 import heapq
+import logging
 import itertools
 import threading
 from collections import deque
@@ -20,6 +21,9 @@ from ..api.events import EventRecorder
 from ..api.store import Store, WatchEvent
 from ..clock import Clock
 from ..config import Timing
+
+
+log = logging.getLogger("engine.controllers")
 
 
 class WorkQueue:
@@ -111,6 +115,7 @@ class Controller:
         self.store = ctx.store
         self.queue = WorkQueue(on_add=ctx.wake)
         self.recorder = ctx.recorder(self.component)
+        self._failures: dict[Hashable, int] = {}
 
     @property
     def component(self) -> str:
@@ -128,6 +133,16 @@ class Controller:
     def enqueue_after(self, key: Hashable, seconds: float) -> None:
         self.ctx.after(seconds, lambda: self.queue.add(key))
 
+    def sync_failed(self, key: Hashable, exc: Exception) -> None:
+        """A sync raised: log it and retry later, with a per-key exponential back-off
+        (client-go's rate-limited work queue: 5 ms doubling, here capped at 60 s)."""
+        failures = self._failures.get(key, 0) + 1
+        self._failures[key] = failures
+        delay = min(0.005 * (2 ** failures), 60.0)
+        log.warning("%s: sync of %s failed (%s: %s); retrying in %.3fs",
+                    self.component, key, type(exc).__name__, exc, delay, exc_info=failures == 1)
+        self.enqueue_after(key, delay)
+
     def process(self, budget: int = 10_000) -> int:
         """Sync queued keys until the queue is empty or the budget is spent."""
         done = 0
@@ -135,7 +150,12 @@ class Controller:
             key = self.queue.pop()
             if key is None:
                 break
-            self.sync(key)
+            try:
+                self.sync(key)
+                if self._failures:
+                    self._failures.pop(key, None)
+            except Exception as exc:  # noqa: BLE001 - one bad object must not stop the control plane
+                self.sync_failed(key, exc)
             done += 1
         return done
 
