@@ -123,17 +123,17 @@ class ServiceProxy(Controller):
             return out
 
     def resolve(self, host: str, port: int, namespace: str = "default") -> tuple[str, int] | None:
-        """What a workload reaches at host:port: a Service by name, FQDN or
-        ClusterIP, or a pod by its IP."""
+        """What a workload in `namespace` reaches at host:port: a Service by short
+        name (its own namespace), `name.ns`, FQDN or ClusterIP, or a pod by its IP."""
         host = host.rstrip(".")
         with self._lock:
             for (ns, name, p), sp in self.ports.items():
-                if p != port and sp.node_port != port:
+                if p != port:
                     continue
                 names = {f"{name}.{ns}", f"{name}.{ns}.svc", f"{name}.{ns}.{CLUSTER_DOMAIN}", sp.cluster_ip}
                 if ns == namespace:
                     names.add(name)
-                if host in names and p == port:
+                if host in names:
                     return self.bind_host, sp.listener.port
         return self._pod_address(host, port)
 

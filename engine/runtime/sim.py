@@ -82,7 +82,9 @@ from engine.runtime.sim_workloads import (
     pull_error,
 )
 
-Resolver = Callable[[str, int], "tuple[str, int] | None"]
+# (host, port, the asking pod's namespace) -> where to connect; Service short names
+# resolve in the pod's own namespace, as its DNS search path does.
+Resolver = Callable[[str, int, str], "tuple[str, int] | None"]
 BASE_ENV = {"PATH": "/usr/local/bin:/bin", "HOME": "/root"}  # the images' ENV, Docker's HOME
 MAIN_NET_TIMEOUT = 2.0  # seconds of real time a main process's wget may wait
 
@@ -140,7 +142,7 @@ class SimRuntime:
             self._advance()
             n, self._next_ip = self._next_ip, self._next_ip + 1
             sb = PodSandbox(self._new_id(), f"10.244.{n // 254}.{n % 254 + 2}", hostname,
-                          dict(labels))
+                            dict(labels), namespace)
             self._sandboxes[sb.id] = sb
             self._sandbox_by_ip[sb.ip] = sb
             return Sandbox(id=sb.id, ip=sb.ip)
@@ -489,7 +491,7 @@ class SimRuntime:
                         raise NetError("refused", "Connection refused")
                     address: tuple[str, int] | None = ("127.0.0.1", self._port(sb, port).port)
             else:
-                address = self._resolver(host, port) if self._resolver else None
+                address = self._resolver(host, port, sb.namespace) if self._resolver else None
             if address is None:
                 raise NetError("bad address")
             return use(address)

@@ -36,6 +36,7 @@ class PodSandbox:
     ip: str
     hostname: str
     labels: dict[str, str]
+    namespace: str = "default"
     containers: list[Container] = field(default_factory=list)
     ports: dict[int, LoopbackPort] = field(default_factory=dict)  # reserved pod ports
     listeners: dict[int, Container] = field(default_factory=dict)  # who listens where

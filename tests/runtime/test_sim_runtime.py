@@ -324,7 +324,7 @@ def two_pods(rt):
     web_sid = pod(rt, "web-1")
     web = start(rt, web_sid, WEB, env={"MESSAGE": "from the web pod", "FAIL_AFTER_SECONDS": "60"})
     box = start(rt, pod(rt, "box-1"))
-    rt.set_resolver(lambda host, port: rt.address(web_sid, port) if host == "web" else None)
+    rt.set_resolver(lambda host, port, ns: rt.address(web_sid, port) if host == "web" else None)
     return web, box
 
 
@@ -373,7 +373,7 @@ def test_a_service_proxy_that_calls_back_into_the_runtime_does_not_deadlock(rt):
     # which needs the runtime's lock while exec is running in another thread.
     proxy = Listener("127.0.0.1", lambda key: rt.endpoint_address(web_pod.ip, 8080), ("svc",))
     try:
-        rt.set_resolver(lambda host, port: ("127.0.0.1", proxy.port) if host == "web" else None)
+        rt.set_resolver(lambda host, port, ns: ("127.0.0.1", proxy.port) if host == "web" else None)
         box = start(rt, pod(rt, "box-1"))
         assert sh(rt, box, "wget -qO- -T 3 http://web/") == (0, "web 1.0 hello from web-1\n")
     finally:
