@@ -459,6 +459,44 @@ class Store:
             self._publish(WatchEvent(MODIFIED, new, old, self._rv))
             return clone(new)
 
+    def bind(self, name: str, namespace: str, node: str, *, resource_version: str | None = None) -> dict:
+        """The pods/binding subresource: set spec.nodeName and PodScheduled=True in
+        one write (pkg/registry/core/pod/storage: assignPod). Binding a pod that is
+        already bound, or being deleted, is a Conflict."""
+        with self._lock:
+            info = self._info("Pod")
+            key = self._key(info, name, namespace)
+            old = self._objects["Pod"].get(key)
+            if old is None:
+                raise self._not_found(info, name)
+            md = old["metadata"]
+            if resource_version and resource_version != md["resourceVersion"]:
+                raise Conflict(
+                    f'Operation cannot be fulfilled on pods/binding "{name}": the object has been modified; '
+                    "please apply your changes to the latest version and try again", kind="Pod", name=name,
+                )
+            if md.get("deletionTimestamp"):
+                raise Conflict(f'Operation cannot be fulfilled on pods/binding "{name}": pod {name} is being deleted, '
+                               "cannot be assigned to a host", kind="Pod", name=name)
+            current = (old.get("spec") or {}).get("nodeName")
+            if current:
+                raise Conflict(f'Operation cannot be fulfilled on pods/binding "{name}": pod {name} is already '
+                               f'assigned to node "{current}"', kind="Pod", name=name)
+            new = dict(old)  # shallow: only spec, status and metadata are replaced below
+            new["spec"] = {**old["spec"], "nodeName": node}
+            status = dict(old.get("status") or {})
+            conditions = [c for c in status.get("conditions") or [] if c.get("type") != "PodScheduled"]
+            conditions.append({"type": "PodScheduled", "status": "True", "lastProbeTime": None,
+                               "lastTransitionTime": self.now()})
+            status["conditions"] = conditions
+            new["status"] = status
+            new["metadata"] = {**md, "resourceVersion": str(self._next_rv())}
+            self._index("Pod", key, old, False)
+            self._objects["Pod"][key] = new
+            self._index("Pod", key, new, True)
+            self._publish(WatchEvent(MODIFIED, new, old, self._rv))
+            return new
+
     def update_status(self, obj: dict) -> dict:
         return self.update(obj, subresource="status")
 

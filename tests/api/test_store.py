@@ -280,3 +280,13 @@ def test_validator_is_applied_with_every_cause(store):
         st.create(deployment())
     assert len(exc.value.causes) == 2
     assert str(exc.value).startswith('The Deployment "web" is invalid: \n* spec.selector: Required value')
+
+
+def test_bind_sets_node_and_pod_scheduled_once(store):
+    store.create(pod("a"))
+    bound = store.bind("a", "default", "node-2")
+    assert bound["spec"]["nodeName"] == "node-2"
+    assert [c["type"] for c in bound["status"]["conditions"]] == ["PodScheduled"]
+    assert store.pods_on_node("node-2")[0]["metadata"]["name"] == "a"
+    with pytest.raises(Conflict, match='already assigned to node "node-2"'):
+        store.bind("a", "default", "node-1")
