@@ -25,10 +25,10 @@ class WorkloadImage:
     source: str  # folder under assets/images/
     behaviour: str  # what a level author may rely on
     ports: tuple[int, ...] = ()
-    env: dict[str, str] = field(default_factory=dict)  # variable -> meaning and default
+    env: dict[str, str] = field(default_factory=dict, hash=False)  # variable -> meaning, default
     # Baked into /etc/kubequest/image.env: what makes one tag differ from another
     # built from the same source (a pod's env cannot change it).
-    settings: dict[str, str] = field(default_factory=dict)
+    settings: dict[str, str] = field(default_factory=dict, hash=False)
     internal: bool = False  # the runtime's own image, not for pods
 
     @property
