@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from engine.api.errors import KubeQuestError
@@ -16,7 +17,7 @@ from engine.api.errors import KubeQuestError
 from . import __version__
 
 # Sub-command modules, in the order `--help` lists them.
-COMMANDS = ["validate"]
+COMMANDS = ["validate", "images", "doctor", "cleanup", "levels", "run", "pack"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -59,6 +60,13 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("kubequest: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # `kubequest levels | head`: the reader left; stop quietly as Unix tools do.
+        try:
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keeps the interpreter's flush quiet
+        except OSError:
+            pass
+        return 141
 
 
 if __name__ == "__main__":  # pragma: no cover
