@@ -1,0 +1,5 @@
+"""The kubelet: the per-node agent (pkg/kubelet). See kubelet.py."""
+
+from .kubelet import Kubelet
+
+__all__ = ["Kubelet"]
