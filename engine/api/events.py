@@ -38,7 +38,9 @@ class EventRecorder:
         ev = {
             "apiVersion": "v1",
             "kind": "Event",
-            "metadata": {"name": f"{name_of(obj)}.{self.store.random_suffix(16)}", "namespace": ns},
+            # client-go names events <object>.<unix nanoseconds in hex>; the sequence
+            # number keeps two events of one virtual instant apart.
+            "metadata": {"name": f"{name_of(obj)}.{self._next_name_suffix():x}", "namespace": ns},
             "involvedObject": {
                 "apiVersion": obj.get("apiVersion", ""),
                 "kind": obj.get("kind", ""),
@@ -60,12 +62,15 @@ class EventRecorder:
         if not namespace_of(obj):
             ev["involvedObject"].pop("namespace")
         try:
-            created = self.store.create(ev, validate=False)
+            created = self.store.create(ev, validate=False, copy=False)
         except APIStatusError:
             # As client-go's recorder: an event that cannot be written (its
             # namespace is being deleted) is dropped, never an error for the caller.
             return
         self._seen[key] = created["metadata"]["name"]
+
+    def _next_name_suffix(self) -> int:
+        return int(self.store.clock.now() * 1e9) + self.store.next_sequence()
 
     def normal(self, obj: dict, reason: str, message: str) -> None:
         self.event(obj, NORMAL, reason, message)

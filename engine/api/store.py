@@ -134,6 +134,7 @@ class Store:
         self._lock = threading.RLock()
         self._objects: dict[str, dict[Key, dict]] = {k: {} for k in KINDS}
         self._rv = 0
+        self._sequence = 0
         self._subscribers: list[Callable[[WatchEvent], None]] = []
         self._watches: list[Watch] = []
         self._history: deque[WatchEvent] = deque(maxlen=history)
@@ -173,8 +174,14 @@ class Store:
     def new_uid(self) -> str:
         return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
 
+    def next_sequence(self) -> int:
+        """A per-store counter (deterministic names that must not collide)."""
+        with self._lock:
+            self._sequence += 1
+            return self._sequence
+
     def random_suffix(self, n: int = 5) -> str:
-        return "".join(self.rng.choice(NAME_ALPHABET) for _ in range(n))
+        return "".join(self.rng.choices(NAME_ALPHABET, k=n))
 
     def now(self) -> str:
         return rfc3339(self.clock.now())
@@ -340,11 +347,15 @@ class Store:
         if errors:
             raise Invalid(obj.get("kind", ""), (obj.get("metadata") or {}).get("name", ""), errors)
 
-    def create(self, obj: dict, *, validate: bool = True, dry_run: bool = False) -> dict:
-        """Create an object (a copy of `obj` is stored) and return the stored version."""
+    def create(self, obj: dict, *, validate: bool = True, dry_run: bool = False, copy: bool = True) -> dict:
+        """Create an object (a copy of `obj` is stored) and return the stored version.
+
+        With copy=False the store takes `obj` itself and returns the stored dict:
+        for in-process writers that build a fresh object and never touch it again."""
         kind = obj.get("kind", "")
         info = self._info(kind)
-        obj = clone(obj)
+        if copy:
+            obj = clone(obj)
         obj.setdefault("apiVersion", info.api_version)
         md = obj.get("metadata")
         if not isinstance(md, dict):
@@ -392,7 +403,7 @@ class Store:
             self._objects[kind][key] = obj
             self._index(kind, key, obj, True)
             self._publish(WatchEvent(ADDED, obj, None, self._rv))
-            return clone(obj)
+            return clone(obj) if copy else obj
 
     def update(self, obj: dict, *, subresource: str | None = None, validate: bool = True) -> dict:
         """Replace an object. A non-empty, stale metadata.resourceVersion is a Conflict.
