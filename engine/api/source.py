@@ -47,6 +47,11 @@ def _join(base: str, key: str) -> str:
     return f"{base}.{key}" if base else key
 
 
+# Aliases let a few lines expand into billions of nodes ("billion laughs"); no
+# manifest a learner writes comes near this many.
+MAX_NODES = 200_000
+
+
 class _Builder:
     """Turns composed YAML nodes into Python values, recording each path's line."""
 
@@ -54,8 +59,17 @@ class _Builder:
         self.filename = filename
         self.constructor = yaml.SafeLoader("")  # only for construct_object on scalars
         self.lines: dict[str, int] = {}
+        self.nodes = 0
 
     def build(self, node: yaml.Node, path: str) -> Any:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise ManifestError(
+                f"the document expands to more than {MAX_NODES:,} values (YAML aliases?); "
+                "KubeQuest refuses it",
+                filename=self.filename,
+                line=node.start_mark.line + 1,
+            )
         if isinstance(node, yaml.MappingNode):
             self.constructor.flatten_mapping(node)
             result: dict[Any, Any] = {}
