@@ -1,0 +1,126 @@
+"""Scripted events: what a level does to the cluster during play (PRODUCT.md §2).
+
+    events:
+      - {after: 30s, action: {type: killContainer, selector: {app: web}, count: 1}}
+      - {when: objectivesMet, action: {type: deletePod, selector: {app: web}}}
+
+`perform(cluster, action)` acts the way the real thing would happen: a killed
+container is a process dying (the kubelet sees it die and restarts it), a
+deleted Pod goes through the API (its ReplicaSet replaces it), a failed node
+stops its kubelet (the node lifecycle controller notices, later). Targets are
+picked in name order, so a level plays the same every time.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.api.errors import KubeQuestError
+
+from .checks import DEFAULT_NAMESPACE, live_pods, selector_text
+
+
+class ActionFailed(KubeQuestError):
+    """The action found nothing to act on (no pod matches, no such node…)."""
+
+
+def _targets(cluster: Any, action: dict[str, Any]) -> list[dict]:
+    ns = str(action.get("namespace") or DEFAULT_NAMESPACE)
+    pods = live_pods(cluster.store, ns, action.get("selector"))
+    if not pods:
+        raise ActionFailed(f"no pod matches {selector_text(action.get('selector'))} in namespace {ns}")
+    return pods[: int(action.get("count") or 1)]
+
+
+def _container_id(status: dict) -> str | None:
+    cid = status.get("containerID") or ""
+    return cid.split("://", 1)[-1] or None
+
+
+def kill_container(cluster: Any, action: dict[str, Any]) -> str:
+    """SIGKILL the main process of a container in each target pod (exit 137, not OOM)."""
+    killed = []
+    for pod in _targets(cluster, action):
+        name = pod["metadata"]["name"]
+        statuses = (pod.get("status") or {}).get("containerStatuses") or []
+        wanted = action.get("container")
+        running = [cs for cs in statuses
+                   if "running" in (cs.get("state") or {}) and (wanted is None or cs.get("name") == wanted)]
+        if not running:
+            raise ActionFailed(f"pod {name} has no running container"
+                               + (f" named {wanted}" if wanted else ""))
+        cs = running[0]
+        cid = _container_id(cs)
+        if cid is None:
+            raise ActionFailed(f"pod {name}: container {cs.get('name')} has no container id yet")
+        cluster.runtime.kill_container(cid)
+        killed.append(f"{cs.get('name')} in pod {name}")
+    return "killed container " + ", ".join(killed)
+
+
+def delete_pod(cluster: Any, action: dict[str, Any]) -> str:
+    names = []
+    for pod in _targets(cluster, action):
+        md = pod["metadata"]
+        cluster.store.delete("Pod", md["name"], md.get("namespace"))
+        names.append(md["name"])
+    return ("deleted pod " if len(names) == 1 else "deleted pods ") + ", ".join(names)
+
+
+def _node(cluster: Any, action: dict[str, Any]) -> str:
+    name = str(action.get("node"))
+    if cluster.store.try_get("Node", name, copy=False) is None:
+        raise ActionFailed(f'no node "{name}" in this cluster')
+    return name
+
+
+def fail_node(cluster: Any, action: dict[str, Any]) -> str:
+    name = _node(cluster, action)
+    cluster.fail_node(name)
+    return f"failed node {name} (its kubelet stopped and its containers are gone)"
+
+
+def recover_node(cluster: Any, action: dict[str, Any]) -> str:
+    name = _node(cluster, action)
+    cluster.recover_node(name)
+    return f"recovered node {name}"
+
+
+def cordon_node(cluster: Any, action: dict[str, Any]) -> str:
+    name = _node(cluster, action)
+
+    def cordon(node: dict) -> None:
+        node.setdefault("spec", {})["unschedulable"] = True
+
+    cluster.store.mutate("Node", name, None, cordon)
+    return f"cordoned node {name} (no new pods will be scheduled there)"
+
+
+def scale(cluster: Any, action: dict[str, Any]) -> str:
+    name, ns = str(action.get("deployment")), str(action.get("namespace") or DEFAULT_NAMESPACE)
+    replicas = int(action.get("replicas", 0))
+
+    def set_replicas(d: dict) -> None:
+        d.setdefault("spec", {})["replicas"] = replicas
+
+    if cluster.store.mutate("Deployment", name, ns, set_replicas) is None:
+        raise ActionFailed(f"no Deployment {name} in namespace {ns}")
+    return f"scaled Deployment {name} to {replicas}"
+
+
+ACTIONS = {
+    "killContainer": kill_container,
+    "deletePod": delete_pod,
+    "failNode": fail_node,
+    "recoverNode": recover_node,
+    "cordonNode": cordon_node,
+    "scale": scale,
+}
+
+
+def perform(cluster: Any, action: dict[str, Any]) -> str:
+    """Do the action now; returns what happened, in past tense. Raises ActionFailed."""
+    fn = ACTIONS.get(str(action.get("type")))
+    if fn is None:
+        raise ActionFailed(f'unknown action type "{action.get("type")}"')
+    return fn(cluster, action)

@@ -1,0 +1,324 @@
+""""Why not yet?": for an unmet objective, one or two plain sentences computed
+from the cluster's state — the things `kubectl describe` and `kubectl logs`
+would have shown, already read for the learner.
+
+    Service web selects app=wbe, but no pod has these labels. Nearest pods:
+    web-7c9f-abcde (app=web).
+
+Everything here reads the store (and container logs through a callback); it
+never changes the cluster.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from engine.api.objects import get_condition, labels_of
+from engine.api.selectors import from_set
+from engine.api.store import Store
+
+from .checks import (
+    REVISION,
+    Check,
+    CheckContext,
+    Pods,
+    is_ready,
+    live_pods,
+    plural,
+    ready_endpoint_ips,
+    selector_text,
+)
+
+# logs(pod, container name, container id) -> the container's log text, or None.
+LogsFn = Callable[[dict, str, str], "str | None"]
+MAX_SENTENCES = 2
+
+
+@dataclass
+class ExplainContext:
+    store: Store
+    logs: LogsFn = lambda pod, name, cid: None
+
+
+def explain(check: Check, ctx: ExplainContext) -> list[str]:
+    """At most two sentences on why `check` does not hold (empty when there is nothing to add)."""
+    seen: list[str] = []
+    for sentence in _explain(check, ctx):
+        if sentence and sentence not in seen:
+            seen.append(sentence)
+        if len(seen) >= MAX_SENTENCES:
+            break
+    return seen
+
+
+def _explain(check: Check, ctx: ExplainContext) -> list[str]:
+    t, spec = check.type, check.spec
+    if t in ("endpoints", "http"):
+        return explain_service(ctx, str(spec["service"]), check.namespace, spec.get("port"))
+    if t == "pods":
+        assert isinstance(check, Pods)
+        return explain_pods(ctx, check)
+    if t == "rollout":
+        return explain_rollout(ctx, str(spec["deployment"]), check.namespace)
+    if t in ("all", "any", "stable", "survives"):
+        return [s for child in check.children() for s in _explain(child, ctx)]
+    return []
+
+
+# ---- one pod ------------------------------------------------------------------------------
+
+
+def _events_about(store: Store, pod: dict, reason: str) -> list[dict]:
+    md = pod.get("metadata") or {}
+    evs = [e for e in store.list("Event", md.get("namespace"), copy=False)
+           if e.get("reason") == reason and (e.get("involvedObject") or {}).get("uid") == md.get("uid")]
+    return sorted(evs, key=lambda e: int(e["metadata"].get("resourceVersion") or 0))
+
+
+def _last_log_lines(ctx: ExplainContext, pod: dict, name: str, cid: str, n: int = 2) -> str:
+    try:
+        text = ctx.logs(pod, name, cid) or ""
+    except Exception:  # noqa: BLE001 - logs are a bonus; a runtime hiccup must not break explaining
+        return ""
+    lines = [ln.strip() for ln in text.strip().splitlines() if ln.strip()]
+    return " / ".join(lines[-n:])
+
+
+def _cid(state: dict) -> str:
+    term = state.get("terminated") or {}
+    return str(term.get("containerID") or "").split("://", 1)[-1]
+
+
+def _probe_text(probe: dict) -> str:
+    if "httpGet" in probe:
+        g = probe["httpGet"]
+        return f"GET {g.get('path', '/')} on port {g.get('port')}"
+    if "tcpSocket" in probe:
+        return f"a TCP connection to port {probe['tcpSocket'].get('port')}"
+    if "exec" in probe:
+        return f"the command {' '.join(map(str, probe['exec'].get('command') or []))!r}"
+    return "its probe"
+
+
+def diagnose_pod(ctx: ExplainContext, pod: dict) -> str | None:
+    """One sentence on why a pod is not Ready (None when it is)."""
+    md, spec, status = pod.get("metadata") or {}, pod.get("spec") or {}, pod.get("status") or {}
+    name = f"Pod {md.get('name')}"
+    if md.get("deletionTimestamp"):
+        return f"{name} is being deleted."
+    if not spec.get("nodeName"):
+        cond = get_condition(pod, "PodScheduled") or {}
+        message = cond.get("message") or next(
+            (e.get("message") for e in reversed(_events_about(ctx.store, pod, "FailedScheduling"))), None)
+        if message:
+            return f"{name} cannot be scheduled: {message}"
+        return f"{name} is waiting for the scheduler to place it on a node."
+    if status.get("phase") in ("Succeeded", "Failed"):
+        return f"{name} has finished ({status['phase']}); it will not run again."
+    statuses = (status.get("initContainerStatuses") or []) + (status.get("containerStatuses") or [])
+    for cs in statuses:
+        why = _diagnose_container(ctx, pod, cs)
+        if why:
+            return f"{name}: {why}"
+    if is_ready(pod):
+        return None
+    probe_reason = _readiness_failure(ctx, pod)
+    if probe_reason:
+        return f"{name} is running but not Ready: {probe_reason}"
+    if not statuses:
+        return f"{name} is {status.get('phase') or 'Pending'}: its containers have not been created yet."
+    return f"{name} is running but not Ready yet."
+
+
+def _diagnose_container(ctx: ExplainContext, pod: dict, cs: dict) -> str | None:
+    cname, state, last = cs.get("name"), cs.get("state") or {}, cs.get("lastState") or {}
+    waiting = state.get("waiting")
+    if waiting:
+        reason, message = waiting.get("reason", ""), waiting.get("message", "")
+        if reason == "CrashLoopBackOff":
+            term = last.get("terminated") or {}
+            code = term.get("exitCode")
+            how = ("was killed for using more memory than its limit (OOMKilled)"
+                   if term.get("reason") == "OOMKilled" else f"exits with code {code}")
+            logs = _last_log_lines(ctx, pod, str(cname), _cid(last))
+            said = f"; its last log lines: {logs!r}" if logs else ""
+            return (f"container {cname} keeps crashing (CrashLoopBackOff, {plural(int(cs.get('restartCount') or 0), 'restart')}): "
+                    f"it {how}{said}.")
+        if reason in ("ErrImagePull", "ImagePullBackOff", "InvalidImageName"):
+            detail = message or f"image {cs.get('image')!r} cannot be pulled"
+            return f"container {cname} cannot get its image ({reason}): {detail}"
+        if reason in ("CreateContainerConfigError", "CreateContainerError", "RunContainerError"):
+            return f"container {cname} cannot start ({reason}): {message or 'see the pod events'}."
+        if reason in ("ContainerCreating", "PodInitializing"):
+            return None  # still starting: not a problem yet
+        return f"container {cname} is waiting ({reason}{': ' + message if message else ''})."
+    term = state.get("terminated")
+    if term and term.get("exitCode") not in (0, None):
+        logs = _last_log_lines(ctx, pod, str(cname), _cid(state))
+        said = f"; its last log lines: {logs!r}" if logs else ""
+        return f"container {cname} exited with code {term.get('exitCode')} ({term.get('reason', 'Error')}){said}."
+    return None
+
+
+def _readiness_failure(ctx: ExplainContext, pod: dict) -> str | None:
+    events = [e for e in _events_about(ctx.store, pod, "Unhealthy")
+              if str(e.get("message", "")).startswith(("Readiness", "Startup"))]
+    probes = [c.get("readinessProbe") for c in (pod.get("spec") or {}).get("containers") or []
+              if c.get("readinessProbe")]
+    if events:
+        probe = f" (the probe tries {_probe_text(probes[0])})" if probes else ""
+        return f"{events[-1].get('message')}{probe}."
+    if probes:
+        return f"its readiness probe ({_probe_text(probes[0])}) has not succeeded yet."
+    return None
+
+
+# ---- Services, pods, rollouts -------------------------------------------------------------
+
+
+def nearest_pods(store: Store, namespace: str, wanted: dict[str, str], limit: int = 2) -> list[dict]:
+    """The pods whose labels come closest to `wanted` (same key and value counts most)."""
+    def score(pod: dict) -> int:
+        labels = labels_of(pod)
+        return sum(3 if labels.get(k) == v else 1 if k in labels else 0 for k, v in wanted.items())
+
+    pods = [p for p in store.list("Pod", namespace, copy=False)
+            if not (p.get("metadata") or {}).get("deletionTimestamp")]
+    pods.sort(key=lambda p: (-score(p), p["metadata"]["name"]))
+    return pods[:limit]
+
+
+def _labels_text(pod: dict) -> str:
+    labels = {k: v for k, v in labels_of(pod).items() if k != "pod-template-hash"}
+    return ",".join(f"{k}={v}" for k, v in sorted(labels.items())) or "no labels"
+
+
+def _nearest_sentence(store: Store, namespace: str, wanted: dict[str, str]) -> str:
+    near = nearest_pods(store, namespace, wanted)
+    if not near:
+        return f"There are no pods at all in namespace {namespace}."
+    shown = "; ".join(f"{p['metadata']['name']} ({_labels_text(p)})" for p in near)
+    return f"Nearest pods: {shown}."
+
+
+def _unready_sentences(ctx: ExplainContext, pods: list[dict]) -> list[str]:
+    return [why for why in (diagnose_pod(ctx, p) for p in pods) if why]
+
+
+def explain_service(ctx: ExplainContext, name: str, namespace: str, port: Any = None) -> list[str]:
+    svc = ctx.store.try_get("Service", name, namespace, copy=False)
+    if svc is None:
+        return [f"There is no Service named {name} in namespace {namespace}."]
+    spec = svc.get("spec") or {}
+    selector = {str(k): str(v) for k, v in (spec.get("selector") or {}).items()}
+    if not selector:
+        return [f"Service {name} has no selector, so no pod is routed to it."]
+    sel_text = ",".join(f"{k}={v}" for k, v in sorted(selector.items()))
+    pods = [p for p in ctx.store.list("Pod", namespace, from_set(selector), copy=False)
+            if not (p.get("metadata") or {}).get("deletionTimestamp")]
+    if not pods:
+        return [f"Service {name} selects {sel_text}, but no pod has these labels.",
+                _nearest_sentence(ctx.store, namespace, selector)]
+    unready = [p for p in pods if not is_ready(p)]
+    if unready:
+        ready_n = len(pods) - len(unready)
+        head = (f"Service {name} selects {plural(len(pods), 'pod')}, {ready_n} of them Ready; "
+                "only Ready pods become endpoints.")
+        return [head, *_unready_sentences(ctx, unready)]
+    mismatch = _port_mismatch(spec, pods, port)
+    if mismatch:
+        return [f"Service {name}: {mismatch}"]
+    ips = ready_endpoint_ips(ctx.store, name, namespace)
+    if ips is None:
+        return [f"Service {name} has no Endpoints object yet."]
+    return []
+
+
+def _listening_ports(pod: dict) -> set[int]:
+    from engine.images.catalog import find_image
+
+    ports: set[int] = set()
+    for c in (pod.get("spec") or {}).get("containers") or []:
+        ports.update(int(p["containerPort"]) for p in c.get("ports") or [] if "containerPort" in p)
+        image = find_image(str(c.get("image", "")))
+        if image is not None:
+            ports.update(image.ports)
+    return ports
+
+
+def _port_mismatch(spec: dict, pods: list[dict], port: Any) -> str | None:
+    """A targetPort no selected pod listens on (the classic 80 vs 8080)."""
+    for p in spec.get("ports") or []:
+        if port is not None and p.get("port") != port:
+            continue
+        target = p.get("targetPort", p.get("port"))
+        if not isinstance(target, int):
+            continue
+        listening = set().union(*(_listening_ports(pod) for pod in pods))
+        if listening and target not in listening:
+            return (f"port {p.get('port')} sends traffic to targetPort {target}, but the pods listen "
+                    f"on {', '.join(map(str, sorted(listening)))}.")
+    return None
+
+
+def explain_pods(ctx: ExplainContext, check: Pods) -> list[str]:
+    spec, ns = check.spec, check.namespace
+    pods, kept = check.matching(CheckContext(ctx.store, ctx.store.clock))
+    if not pods:
+        sel = spec.get("selector") or {}
+        plain = {str(k): str(v) for k, v in sel.items()} if "matchLabels" not in sel and \
+            "matchExpressions" not in sel else dict(sel.get("matchLabels") or {})
+        first = f"No pod in namespace {ns} matches {selector_text(sel)}."
+        return [first, _nearest_sentence(ctx.store, ns, plain)] if plain else [first]
+    others = [p for p in pods if p not in kept]
+    if "max" in spec and len(kept) > int(spec["max"]) or "count" in spec and len(kept) > int(spec["count"]):
+        return [f"There are {len(kept)} such pods, more than wanted."]
+    return _unready_sentences(ctx, others or kept)
+
+
+def _resolve(value: Any, replicas: int, round_up: bool) -> int:
+    if isinstance(value, str) and value.endswith("%"):
+        scaled = float(value[:-1]) * replicas / 100
+        return math.ceil(scaled) if round_up else math.floor(scaled)
+    return int(value)
+
+
+def explain_rollout(ctx: ExplainContext, name: str, namespace: str) -> list[str]:
+    d = ctx.store.try_get("Deployment", name, namespace, copy=False)
+    if d is None:
+        return [f"There is no Deployment named {name} in namespace {namespace}."]
+    owned = [rs for rs in ctx.store.owned_by(d["metadata"]["uid"], "ReplicaSet") if rs]
+    if not owned:
+        return []
+    newest = max(owned, key=lambda rs: int(((rs["metadata"].get("annotations") or {}).get(REVISION)) or 0))
+    sel = (newest.get("spec") or {}).get("selector") or {}
+    new_pods = live_pods(ctx.store, namespace, sel)
+    stuck = [p for p in new_pods if not is_ready(p)]
+    sentences: list[str] = []
+    progressing = get_condition(d, "Progressing") or {}
+    if progressing.get("reason") == "ProgressDeadlineExceeded":
+        sentences.append(f"Deployment {name} exceeded its progress deadline.")
+    if stuck:
+        spec = d.get("spec") or {}
+        replicas = int(spec.get("replicas", 1))
+        rolling = (spec.get("strategy") or {}).get("rollingUpdate") or {}
+        unavailable = _resolve(rolling.get("maxUnavailable", "25%"), replicas, False)
+        surge = _resolve(rolling.get("maxSurge", "25%"), replicas, True)
+        if unavailable == 0 and surge == 0:
+            unavailable = 1
+        old = sum(int((rs.get("status") or {}).get("replicas") or 0) for rs in owned if rs is not newest)
+        why = diagnose_pod(ctx, stuck[0]) or f"Pod {stuck[0]['metadata']['name']} is not Ready."
+        if old:
+            sentences.append(
+                f"The rollout of {name} is stuck: {plural(len(stuck), 'new pod')} not Ready, and with "
+                f"maxUnavailable={rolling.get('maxUnavailable', '25%')} ({unavailable}) and "
+                f"maxSurge={rolling.get('maxSurge', '25%')} ({surge}) it keeps "
+                f"{plural(old, 'old pod')} until the new ones are Ready.")
+        else:
+            sentences.append(f"Deployment {name}: {plural(len(stuck), 'pod')} not Ready.")
+        sentences.append(why)
+    return sentences
+
