@@ -57,6 +57,13 @@ def node_object(cfg: NodeConfig, ip: str) -> dict:
     }
 
 
+def _waiting_reason(status: dict, container: str) -> str:
+    for cs in status.get("containerStatuses") or []:
+        if cs.get("name") == container:
+            return ((cs.get("state") or {}).get("waiting") or {}).get("reason", "")
+    return ""
+
+
 class Cluster:
     """The whole control plane plus the nodes, driven by a ControlLoop."""
 
@@ -134,6 +141,57 @@ class Cluster:
         if k is None:
             raise KubeQuestError(f'node "{name}" not found (nodes: {", ".join(sorted(self.kubelets))})')
         return k
+
+    # ---- the kubelet API: logs and exec, as `kubectl logs` / `kubectl exec` reach them --
+
+    def container_id(self, namespace: str, pod: str, container: str | None = None,
+                     *, previous: bool = False) -> str:
+        """The runtime id of a pod's container (its previous instance with previous=True)."""
+        obj = self.store.try_get("Pod", pod, namespace, copy=False)
+        if obj is None:
+            raise KubeQuestError(f'pods "{pod}" not found')
+        spec_names = [c["name"] for c in (obj.get("spec") or {}).get("containers") or []]
+        all_names = spec_names + [c["name"] for c in (obj.get("spec") or {}).get("initContainers") or []]
+        if container is None:
+            if len(spec_names) != 1:
+                raise KubeQuestError(
+                    f"a container name must be specified for pod {pod}, choose one of: [{' '.join(spec_names)}]"
+                )
+            container = spec_names[0]
+        elif container not in all_names:
+            raise KubeQuestError(f"container {container} is not valid for pod {pod}")
+        status = obj.get("status") or {}
+        for cs in (status.get("containerStatuses") or []) + (status.get("initContainerStatuses") or []):
+            if cs.get("name") != container:
+                continue
+            if previous:
+                term = (cs.get("lastState") or {}).get("terminated") or {}
+                if not term.get("containerID"):
+                    raise KubeQuestError(
+                        f'previous terminated container "{container}" in pod "{pod}" not found'
+                    )
+                return term["containerID"].split("://", 1)[-1]
+            cid = cs.get("containerID")
+            if cid:
+                return cid.split("://", 1)[-1]
+        raise KubeQuestError(
+            f'container "{container}" in pod "{pod}" is waiting to start: '
+            + (_waiting_reason(status, container) or "ContainerCreating")
+        )
+
+    def logs(self, namespace: str, pod: str, container: str | None = None, *,
+             previous: bool = False, tail: int | None = None) -> str:
+        cid = self.container_id(namespace, pod, container, previous=previous)
+        try:
+            return self.runtime.logs(cid, tail=tail)
+        except KeyError:
+            raise KubeQuestError(f'the logs of pod "{pod}" are gone with its container') from None
+
+    def exec(self, namespace: str, pod: str, command: list[str], container: str | None = None,
+             *, timeout: float = 10.0):
+        """Run a command in a running container (an ExecResult with exit_code and output)."""
+        cid = self.container_id(namespace, pod, container)
+        return self.runtime.exec(cid, command, timeout_seconds=timeout)
 
     # ---- applying manifests ------------------------------------------------
 
