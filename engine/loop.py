@@ -9,6 +9,7 @@ event — a five-minute back-off costs no wall time.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from typing import Callable, Iterable, Protocol
@@ -17,6 +18,9 @@ from .api.store import Store, WatchEvent
 from .clock import Clock
 from .config import DEFAULT_TIMING, Timing
 from .controllers.base import Context, Timers
+
+
+log = logging.getLogger("engine.loop")
 
 
 class Component(Protocol):
@@ -37,6 +41,10 @@ class ControlLoop:
         self.sandbox_owners: dict[str, Callable[[object], None]] = {}
         store.subscribe(self._dispatch)
         self.passes = 0
+        # A runtime that can say when an event arrives (Docker) wakes the loop at
+        # once; otherwise its events are picked up on the next pass.
+        if runtime is not None and hasattr(runtime, "set_event_callback"):
+            runtime.set_event_callback(self.wake)
 
     def add(self, component: Component) -> Component:
         self.components.append(component)
@@ -60,18 +68,27 @@ class ControlLoop:
         """Run due timers, runtime events and every queue once. Returns work done."""
         work = 0
         if self.runtime is not None:
-            for rev in self.runtime.drain_events():
+            for rev in self._guard("runtime events", self.runtime.drain_events) or []:
                 owner = self.sandbox_owners.get(rev.sandbox_id)
                 if owner is not None:
-                    owner(rev)
+                    self._guard("runtime event", owner, rev)
                     work += 1
         for fn in self.ctx.timers.pop_due(self.clock.now()):
-            fn()
+            self._guard("timer", fn)
             work += 1
         for c in list(self.components):
-            work += c.process()
+            work += self._guard(type(c).__name__, c.process) or 0
         self.passes += 1
         return work
+
+    def _guard(self, what: str, fn: Callable, *args):
+        """Run one piece of the loop; a failure is logged, never the end of the
+        control plane (a dead Docker daemon must not crash the game)."""
+        try:
+            return fn(*args)
+        except Exception:  # noqa: BLE001
+            log.exception("control loop: %s failed", what)
+            return None
 
     def settle(self, max_passes: int = 100_000) -> int:
         """Step until nothing is left to do now."""
@@ -106,6 +123,9 @@ class ControlLoop:
         deadline = self.clock.now() + timeout
         wall_deadline = time.monotonic() + max_wall if max_wall else None
         while True:
+            # Cleared before the pass, not after: a wake-up that comes during it
+            # (a runtime event, a probe result) is not lost until the next poll.
+            self._wake.clear()
             self.settle()
             if predicate is not None and predicate():
                 return True
@@ -119,7 +139,6 @@ class ControlLoop:
             if self.clock.virtual:
                 self.clock.advance_to(target)  # type: ignore[attr-defined]
             else:
-                self._wake.clear()
                 self._wake.wait(max(0.0, min(target - now, 0.05)))
 
     def advance(self, seconds: float) -> None:

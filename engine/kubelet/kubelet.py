@@ -24,24 +24,26 @@ Everything is O(1) per event and O(containers of the pod) per sync.
 
 from __future__ import annotations
 
-import contextlib
+import logging
 from collections import defaultdict
 from typing import Any
 
 from ..api.errors import Conflict, NotFound
 from ..api.store import MODIFIED, WatchEvent
 from ..controllers.base import Context, WorkQueue
-from ..runtime.base import ContainerRuntime, RuntimeEvent
+from ..runtime.base import ContainerRuntime, RuntimeEvent, RuntimeUnavailable
 from .actions import compute_pod_actions, should_container_be_restarted
 from .backoff import Backoff
 from .envvars import referenced_objects
 from .images import ERR_IMAGE_PULL, IMAGE_PULL_BACKOFF, ImageManager
 from .kuberuntime import CRASH_LOOP_BACK_OFF, RuntimeManager
 from .node_status import node_internal_ip, post_node_status
-from .pod_state import PodRecord, refresh
+from .pod_state import PodRecord, gone_ok, refresh
 from .prober import ProbeManager
 from .status import TERMINAL, generate_api_pod_status
 from .volumes import VolumeManager, failed_mount_message
+
+log = logging.getLogger("engine.kubelet")
 
 Key = tuple[str, str]
 DEPENDENCY_KINDS = ("ConfigMap", "Secret", "PersistentVolumeClaim")
@@ -86,6 +88,7 @@ class Kubelet:
                                       self.backoff, self.host_ip, self._register_sandbox)
         self.probes = ProbeManager(ctx, runtime, self.recorder, self._lookup, self.queue.add)
         self.running = True
+        self.runtime_error: str | None = None  # why the runtime does not answer, if it does not
         self._heartbeat_generation = 0
         self._start_heartbeat()
 
@@ -118,9 +121,42 @@ class Kubelet:
             if key is None:
                 break
             done += 1
-            if self.running:  # a dead node does nothing; recover() re-lists its pods
+            if not self.running or self.runtime_error is not None:
+                continue  # a dead node or runtime does nothing; recovery re-lists the pods
+            try:
                 self.sync(key)  # type: ignore[arg-type]
+            except RuntimeUnavailable as exc:
+                self._runtime_down(str(exc))
+            except Exception:
+                log.exception("kubelet %s: sync of pod %s/%s failed; retrying", self.node_name, *key)
+                self._requeue_key_after(key, 1.0)
         return done
+
+    # ---- the container runtime's health -----------------------------------------
+
+    def _runtime_down(self, reason: str) -> None:
+        """The runtime stopped answering: say so on the Node (Ready=False) and wait
+        for it; the store and the pods' last known status are kept."""
+        if self.runtime_error is None:
+            log.warning("kubelet %s: container runtime is down: %s", self.node_name, reason)
+        self.runtime_error = reason
+        post_node_status(self.store, self.node_name, self.clock.now(), reason)
+
+    def _check_runtime(self) -> None:
+        try:
+            self.runtime.ping()
+        except RuntimeUnavailable as exc:
+            self._runtime_down(str(exc))
+            return
+        if self.runtime_error is not None:
+            log.warning("kubelet %s: container runtime is back", self.node_name)
+            self.runtime_error = None
+            self.resync_all()
+            for key in list(self.pods):
+                self.queue.add(key)
+
+    def _requeue_key_after(self, key: Key, seconds: float) -> None:
+        self.ctx.after(seconds, lambda: self.queue.add(key))
 
     # ---- the node -----------------------------------------------------------
 
@@ -137,7 +173,8 @@ class Kubelet:
         def beat() -> None:
             if generation != self._heartbeat_generation or not self.running:
                 return  # stopped (node failed or shut down)
-            post_node_status(self.store, self.node_name, self.clock.now())
+            self._check_runtime()
+            post_node_status(self.store, self.node_name, self.clock.now(), self.runtime_error)
             self.ctx.after(self.timing.node_status_update, beat)
 
         self.ctx.after(0, beat)
@@ -152,7 +189,7 @@ class Kubelet:
         self.probes.remove_all()
         for rec in self.pods.values():
             for c in rec.containers.values():
-                with contextlib.suppress(Exception):  # already gone
+                with gone_ok():  # already gone
                     self.runtime.kill_container(c.id)
             rec.stopping.clear()
 
@@ -275,7 +312,7 @@ class Kubelet:
         now = self.clock.now()
         for cid, deadline in list(rec.stopping.items()):
             if deadline <= now:
-                with contextlib.suppress(Exception):  # gone already
+                with gone_ok():  # gone already
                     self.runtime.kill_container(cid)
                 del rec.stopping[cid]
 

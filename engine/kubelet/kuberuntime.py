@@ -18,7 +18,6 @@ words of Kubernetes 1.33:
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 
 from ..api.events import EventRecorder
@@ -31,7 +30,7 @@ from .backoff import Backoff, go_duration
 from .envvars import ContainerConfigError, expand, make_environment_variables
 from .images import ImageManager
 from .lifecycle import format_pod, run_handler
-from .pod_state import EXITED, ContainerRecord, PodRecord, StartFailure, container_hash
+from .pod_state import EXITED, ContainerRecord, PodRecord, StartFailure, container_hash, gone_ok
 from .volumes import POD_UID_LABEL
 
 MINIMUM_GRACE_PERIOD = 2.0  # minimumGracePeriodInSeconds
@@ -207,7 +206,7 @@ class RuntimeManager:
         if old is not None:
             older = rec.previous.get(new.name)
             if older is not None:
-                with contextlib.suppress(Exception):  # already removed
+                with gone_ok():  # already removed
                     self.runtime.remove_container(older.id)
             rec.previous[new.name] = old
         rec.containers[new.name] = new
@@ -311,17 +310,17 @@ class RuntimeManager:
         return done
 
     def _force_kill(self, rec: PodRecord, c: ContainerRecord) -> None:
-        with contextlib.suppress(Exception):  # gone already
+        with gone_ok():  # gone already
             self.runtime.kill_container(c.id)
         rec.stopping.pop(c.id, None)
 
     def remove_pod(self, rec: PodRecord) -> None:
         """Remove the pod's containers and sandbox from the runtime (SIGKILL if needed)."""
         for c in rec.all_instances():
-            with contextlib.suppress(Exception):  # already removed
+            with gone_ok():  # already removed
                 self.runtime.remove_container(c.id)
         if rec.sandbox_id is not None:
-            with contextlib.suppress(Exception):  # already removed
+            with gone_ok():  # already removed
                 self.runtime.remove_pod_sandbox(rec.sandbox_id)
         rec.containers.clear()
         rec.previous.clear()

@@ -23,12 +23,21 @@ NODE_CONDITIONS = (
 )
 
 
-def node_conditions(old: list[dict], now: float) -> list[dict]:
-    """The kubelet's four conditions, heartbeat now; other conditions kept after them."""
+RUNTIME_DOWN_REASON = "KubeletNotReady"
+
+
+def node_conditions(old: list[dict], now: float, runtime_error: str | None = None) -> list[dict]:
+    """The kubelet's four conditions, heartbeat now; other conditions kept after them.
+
+    With `runtime_error`, Ready is False as the kubelet reports a dead container
+    runtime (nodestatus.ReadyCondition: "container runtime is down")."""
     by_type = {c.get("type"): c for c in old}
     ts = rfc3339(now)
     out = []
-    for type_, status, reason, message in NODE_CONDITIONS:
+    conditions = list(NODE_CONDITIONS)
+    if runtime_error is not None:
+        conditions[-1] = ("Ready", "False", RUNTIME_DOWN_REASON, f"container runtime is down: {runtime_error}")
+    for type_, status, reason, message in conditions:
         prev = by_type.get(type_)
         moved = prev is None or prev.get("status") != status or not prev.get("lastTransitionTime")
         out.append({
@@ -42,12 +51,12 @@ def node_conditions(old: list[dict], now: float) -> list[dict]:
     return out
 
 
-def post_node_status(store: Store, node_name: str, now: float) -> bool:
+def post_node_status(store: Store, node_name: str, now: float, runtime_error: str | None = None) -> bool:
     """One heartbeat. False when the Node object does not exist."""
 
     def update(node: dict) -> None:
         status = node.setdefault("status", {})
-        status["conditions"] = node_conditions(status.get("conditions") or [], now)
+        status["conditions"] = node_conditions(status.get("conditions") or [], now, runtime_error)
 
     return store.mutate("Node", node_name, None, update, subresource="status") is not None
 

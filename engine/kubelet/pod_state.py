@@ -12,11 +12,13 @@ costs O(containers of the pod), never O(pods on the node).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from ..runtime.base import ContainerRuntime
+from ..runtime.base import ContainerRuntime, RuntimeUnavailable
 
 RUNNING, EXITED, CREATED, UNKNOWN = "running", "exited", "created", "unknown"
 
@@ -99,6 +101,18 @@ def container_hash(container: dict) -> str:
     return hashlib.sha256(json.dumps(relevant, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
+@contextlib.contextmanager
+def gone_ok() -> Iterator[None]:
+    """Ignore a runtime call failing because its object is already gone — but not
+    a runtime that is down: that must reach the kubelet, which waits for it."""
+    try:
+        yield
+    except RuntimeUnavailable:
+        raise
+    except Exception:  # noqa: BLE001
+        pass
+
+
 def refresh(runtime: ContainerRuntime, rec: PodRecord) -> None:
     """Read the current state of the pod's latest containers from the runtime (relist)."""
     for c in rec.all_instances():
@@ -106,6 +120,8 @@ def refresh(runtime: ContainerRuntime, rec: PodRecord) -> None:
             continue  # a dead container does not come back
         try:
             st = runtime.container_status(c.id)
+        except RuntimeUnavailable:
+            raise  # the runtime is down, not the container: nothing is known
         except Exception:  # noqa: BLE001 - gone from the runtime (removed behind our back)
             # convertToAPIContainerStatuses: a container that disappeared is reported
             # terminated with 137 and reason ContainerStatusUnknown.

@@ -19,14 +19,13 @@ pkg/volume/util/operationexecutor (the `MountVolume.SetUp failed for volume
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 from dataclasses import dataclass, field
 
 from ..api.store import Store
 from ..runtime.base import ContainerRuntime
 from .envvars import configmap_data, pod_field_value, secret_data
-from .pod_state import PodRecord
+from .pod_state import PodRecord, gone_ok
 
 POD_UID_LABEL = "io.kubernetes.pod.uid"
 MANAGED_LABEL = "app.kubernetes.io/managed-by"
@@ -139,7 +138,7 @@ class VolumeManager:
         """Remove the pod's own volumes; a claim's volume keeps its data."""
         for name, vid in list(rec.volumes.items()):
             if name not in rec.claim_volumes:
-                with contextlib.suppress(Exception):  # already gone
+                with gone_ok():  # already gone
                     self.runtime.remove_volume(vid)
         rec.volumes.clear()
         rec.claim_volumes.clear()

@@ -42,6 +42,7 @@ containers keep the files they see); the kubelet removes containers first.
 
 from __future__ import annotations
 
+import functools
 import heapq
 import math
 import random
@@ -89,6 +90,18 @@ BASE_ENV = {"PATH": "/usr/local/bin:/bin", "HOME": "/root"}  # the images' ENV, 
 MAIN_NET_TIMEOUT = 2.0  # seconds of real time a main process's wget may wait
 
 
+def _daemon_call(method):
+    """A call that needs the runtime to answer: refused during an outage."""
+
+    @functools.wraps(method)
+    def call(self, *args, **kwargs):
+        if self.outage is not None:
+            raise RuntimeUnavailable(self.outage)
+        return method(self, *args, **kwargs)
+
+    return call
+
+
 class SimRuntime:
     """The ContainerRuntime protocol in memory (see the module docstring)."""
 
@@ -114,6 +127,7 @@ class SimRuntime:
         self._seq = 0
         self._next_ip = 0
         self._resolver: Resolver | None = None
+        self.outage: str | None = None
         self._closed = False
 
     # --- images, sandboxes, volumes ---------------------------------------------
@@ -121,11 +135,20 @@ class SimRuntime:
     def ping(self) -> None:
         if self._closed:
             raise RuntimeUnavailable("the sim runtime has been closed")
+        if self.outage is not None:
+            raise RuntimeUnavailable(self.outage)
 
+    def set_outage(self, reason: str | None) -> None:
+        """Play a container runtime that stops answering (reason) or comes back (None),
+        as a Docker daemon that dies mid-level. Containers keep their state meanwhile."""
+        self.outage = reason
+
+    @_daemon_call
     def pull_image(self, image: str) -> None:
         if not self.image_present(image):
             raise ImagePullError(pull_error(image))
 
+    @_daemon_call
     def image_present(self, image: str) -> bool:
         return canonical_image(image) in self._images
 
@@ -135,6 +158,7 @@ class SimRuntime:
         with self._lock:
             self._resolver = fn
 
+    @_daemon_call
     def run_pod_sandbox(self, pod_uid: str, name: str, namespace: str, hostname: str,
                         labels: dict[str, str]) -> Sandbox:
         with self._lock:
@@ -147,6 +171,7 @@ class SimRuntime:
             self._sandbox_by_ip[sb.ip] = sb
             return Sandbox(id=sb.id, ip=sb.ip)
 
+    @_daemon_call
     def remove_pod_sandbox(self, sandbox_id: str) -> None:
         with self._lock:
             self._advance()
@@ -159,6 +184,7 @@ class SimRuntime:
             for port in sb.ports.values():
                 port.close()
 
+    @_daemon_call
     def ensure_volume(self, name: str, labels: dict[str, str]) -> str:
         with self._lock:
             if name not in self._volume_ids:
@@ -167,11 +193,13 @@ class SimRuntime:
                 self._volume_ids[name] = volume.id
             return self._volume_ids[name]
 
+    @_daemon_call
     def write_volume_files(self, volume_id: str, files: dict[str, bytes]) -> None:
         with self._lock:
             self._volume(volume_id).tree.replace(
                 {p: d.encode() if isinstance(d, str) else d for p, d in files.items()})
 
+    @_daemon_call
     def remove_volume(self, volume_id: str) -> None:
         with self._lock:
             volume = self._volumes.pop(volume_id, None)
@@ -180,6 +208,7 @@ class SimRuntime:
 
     # --- containers ---------------------------------------------------------------
 
+    @_daemon_call
     def create_container(self, sandbox_id: str, spec: ContainerSpec) -> str:
         with self._lock:
             self.ping()
@@ -207,6 +236,7 @@ class SimRuntime:
             sb.containers.append(c)
             return c.id
 
+    @_daemon_call
     def start_container(self, container_id: str) -> None:
         with self._lock:
             self.ping()
@@ -224,6 +254,7 @@ class SimRuntime:
             c.process = main_process(c.image, c.spec.command, c.spec.args, host)
             self._step(c, now)
 
+    @_daemon_call
     def stop_container(self, container_id: str, timeout_seconds: float) -> None:
         with self._lock:
             self._advance()
@@ -242,12 +273,14 @@ class SimRuntime:
                 # PID 1 without a trap ignores SIGTERM: SIGKILL when the grace ends
                 self._schedule(c, now + timeout_seconds, kill=True)
 
+    @_daemon_call
     def kill_container(self, container_id: str) -> None:
         with self._lock:
             self._advance()
             c = self._get(container_id)
             self._terminate(c, 137, self._clock.now())
 
+    @_daemon_call
     def remove_container(self, container_id: str) -> None:
         with self._lock:
             self._advance()
@@ -257,11 +290,13 @@ class SimRuntime:
             c.sandbox.containers.remove(c)
             self._removed.add(container_id)
 
+    @_daemon_call
     def container_status(self, container_id: str) -> ContainerState:
         with self._lock:
             self._advance()
             return self._get(container_id).state()
 
+    @_daemon_call
     def list_containers(self, labels: dict[str, str] | None = None) -> list[ContainerState]:
         with self._lock:
             self._advance()
@@ -269,6 +304,7 @@ class SimRuntime:
             return [c.state() for c in self._containers.values()
                     if all(c.spec.labels.get(k) == v for k, v in wanted)]
 
+    @_daemon_call
     def logs(self, container_id: str, tail: int | None = None) -> str:
         with self._lock:
             self._advance()
@@ -281,6 +317,7 @@ class SimRuntime:
                 lines = lines[len(lines) - tail:] if tail else []
             return "".join(f"{line}\n" for line in lines)
 
+    @_daemon_call
     def exec(self, container_id: str, command: list[str],
              timeout_seconds: float = 1.0) -> ExecResult:
         with self._lock:
@@ -319,6 +356,8 @@ class SimRuntime:
             return None if sb is None else self.address(sb.id, port)
 
     def drain_events(self) -> list[RuntimeEvent]:
+        if self.outage is not None:
+            return []  # the event stream is cut; events wait for the runtime's return
         with self._lock:
             self._advance()
             events = [e for _, _, e in sorted(self._events, key=lambda e: e[:2])]
