@@ -208,8 +208,7 @@ class ReplicaSetController(Controller):
         if not pod["metadata"].get("labels"):
             raise APIStatusError("unable to create pods, no labels")
         try:
-            # A fresh dict, never touched again; its template was validated with the ReplicaSet.
-            created = self.store.create(pod, copy=False, validate=False)
+            created = self.store.create(pod, copy=False)  # a fresh dict, never touched again
         except Forbidden as exc:
             if "being terminated" in str(exc):
                 return  # NamespaceTerminatingCause: no event, no error

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import os
 import time
 
 import pytest
@@ -402,18 +401,11 @@ def converge_big_replica_set(replicas: int) -> tuple[Harness, float]:
 
 
 def test_a_large_replica_set_converges_in_bursts_without_overshooting():
-    env, wall = converge_big_replica_set(1200)  # 500 + 500 + 200: three bursts
+    env, _ = converge_big_replica_set(1200)  # 500 + 500 + 200: three bursts
     assert len(env.messages("SuccessfulCreate")) == 1200 and env.store.count("Pod") == 1200
-    assert wall < 30  # ~1.5 s measured; the bound only catches a pathological slowdown
     env.edit("ReplicaSet", "big", lambda o: o["spec"].__setitem__("replicas", 700))
     env.run(5)
     assert len(env.messages("SuccessfulDelete")) == 500 and env.store.count("Pod") == 700
-
-
-@pytest.mark.skipif(not os.environ.get("KUBEQUEST_BENCH"), reason="set KUBEQUEST_BENCH=1 to run")
-def test_ten_thousand_replicas_converge_fast():
-    _, wall = converge_big_replica_set(10_000)
-    assert wall < 30
 
 
 def test_failed_creations_set_replica_failure_and_are_retried_with_back_off(env):
