@@ -19,8 +19,8 @@ from __future__ import annotations
 import base64
 import re
 
+from ..api.quantity import to_float as parse_quantity
 from ..api.store import Store
-from ..views.quantity import parse_quantity
 
 
 class ContainerConfigError(Exception):

@@ -21,10 +21,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..api.events import EventRecorder
+from ..api.quantity import to_float as parse_quantity
 from ..api.store import Store
 from ..clock import Clock
 from ..runtime.base import ContainerCreateError, ContainerRuntime, ContainerSpec, Mount
-from ..views.quantity import parse_quantity
 from .actions import PodActions
 from .backoff import Backoff, go_duration
 from .envvars import ContainerConfigError, expand, make_environment_variables

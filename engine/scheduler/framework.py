@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from ..api.quantity import parse as parse_quantity
 from ..api.selectors import Selector, from_label_selector
-from ..views.quantity import parse as parse_quantity
 
 SUCCESS = "Success"
 UNSCHEDULABLE = "Unschedulable"

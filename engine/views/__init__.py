@@ -7,6 +7,8 @@ apimachinery duration.go and quantity.go, kubernetes printers.go, cli-runtime
 tableprinter.go/tabwriter.go, kubectl describe.go (v0.36.3).
 """
 
+from engine.api.quantity import canonical
+from engine.api.quantity import to_float as parse_quantity
 from engine.views.age import human_duration, parse_timestamp, translate_timestamp_since
 from engine.views.describe import describe
 from engine.views.printers import (
@@ -19,7 +21,6 @@ from engine.views.printers import (
     print_row,
     render_table,
 )
-from engine.views.quantity import canonical, parse_quantity
 
 __all__ = [
     "Column",

@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from engine.api.quantity import ZERO, Quantity, canonical, parse
 from engine.views._format import (
     as_int,
     dig,
@@ -35,7 +36,6 @@ from engine.views.describe import (
 )
 from engine.views.describe_pod import describe_containers, describe_volumes
 from engine.views.printers_kinds import format_endpoints, node_roles
-from engine.views.quantity import ZERO, Quantity, canonical, parse
 
 # --- Deployment / ReplicaSet -------------------------------------------------
 

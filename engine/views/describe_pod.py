@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from engine.api.quantity import canonical, parse
 from engine.views._format import as_int, dig
 from engine.views.age import format_rfc1123z, translate_timestamp_since
 from engine.views.describe import (
@@ -24,7 +25,6 @@ from engine.views.describe import (
     print_labels_multiline,
     print_tolerations_multiline,
 )
-from engine.views.quantity import canonical, parse
 
 # --- containers --------------------------------------------------------------
 

@@ -14,6 +14,7 @@ used, so hand-built dicts print as the stored objects would.
 
 from __future__ import annotations
 
+from engine.api.quantity import canonical
 from engine.views._format import (
     as_int,
     condition_true,
@@ -25,7 +26,6 @@ from engine.views._format import (
 )
 from engine.views.age import human_duration, parse_timestamp, translate_timestamp_since
 from engine.views.printers import AGE, NAME, Column
-from engine.views.quantity import canonical
 
 _CONTAINERS = Column("Containers", priority=1)
 _IMAGES = Column("Images", priority=1)

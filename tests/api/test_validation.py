@@ -20,14 +20,14 @@ from pathlib import Path
 import pytest
 
 from engine.api.errors import FieldError
-from engine.api.source import load_documents, load_file
-from engine.api.validation import INTERNAL_ERROR, Problem, names, validate, validate_documents
-from engine.api.validation.quantity import (
+from engine.api.quantity import (
     ERR_FORMAT_WRONG,
     ERR_SUFFIX,
     QuantityError,
-    parse_quantity,
 )
+from engine.api.quantity import parse as parse_quantity
+from engine.api.source import load_documents, load_file
+from engine.api.validation import INTERNAL_ERROR, Problem, names, validate, validate_documents
 from engine.api.validation.semantic import base64_error
 
 HERE = Path(__file__).parent

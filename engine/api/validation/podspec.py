@@ -19,9 +19,10 @@ from ..errors import (
     required,
     unsupported,
 )
+from ..quantity import QuantityError
+from ..quantity import parse as parse_quantity
 from . import names
 from .meta import child, key, nonnegative, validate_labels
-from .quantity import QuantityError, parse_quantity
 
 MAX_INT32 = 2**31 - 1
 

@@ -26,7 +26,8 @@ from importlib import resources
 from typing import Any
 
 from ..errors import FieldError, invalid, required, unknown_field
-from .quantity import QuantityError, parse_quantity
+from ..quantity import QuantityError
+from ..quantity import parse as parse_quantity
 
 SCHEMA_FILE = "k8s-1.33.json"
 

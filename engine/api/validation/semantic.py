@@ -13,6 +13,8 @@ from collections.abc import Callable
 from typing import Any
 
 from ..errors import FieldError, duplicate, forbidden, invalid, required, unsupported
+from ..quantity import QuantityError
+from ..quantity import parse as parse_quantity
 from ..registry import NODE_PORT_RANGE
 from . import names
 from .meta import (
@@ -34,7 +36,6 @@ from .podspec import (
     validate_pod_spec,
     validate_port_num_or_name,
 )
-from .quantity import QuantityError, parse_quantity
 
 SERVICE_TYPES = ["ClusterIP", "ExternalName", "LoadBalancer", "NodePort"]
 SESSION_AFFINITIES = ["ClientIP", "None"]

@@ -1,9 +1,10 @@
-"""Resource quantities (`500m`, `128Mi`, `1e3`) as k8s.io/apimachinery/pkg/api/resource parses them.
+"""Resource quantities (`500m`, `128Mi`, `1e3`) as k8s.io/apimachinery/pkg/api/resource reads and writes them.
 
-`parse_quantity` follows `ParseQuantity` (same accepted syntax, same two error
-strings, values rounded up to the nano); `Quantity.canonical()` follows
-`Quantity.String()`, which Kubernetes puts in messages such as
-`must be less than or equal to cpu limit of 500m`.
+`parse` follows `ParseQuantity` (same accepted syntax, same two error strings,
+values kept exact and rounded up to the nano); `Quantity.canonical()` follows
+`Quantity.String()`, which the API server stores and puts in messages such as
+`must be less than or equal to cpu limit of 500m`, and which describe prints.
+One module serves validation, the scheduler, the kubelet and the views.
 """
 
 from __future__ import annotations
@@ -33,14 +34,33 @@ class QuantityError(ValueError):
 
 @dataclass(frozen=True)
 class Quantity:
+    """An exact amount plus the format its suffix implies (as resource.Quantity keeps)."""
+
     value: Fraction
-    format: str
+    format: str = DECIMAL_SI
 
     def canonical(self) -> str:
-        return canonical(self.value, self.format)
+        return _canonical(self.value, self.format)
 
     def __str__(self) -> str:
         return self.canonical()
+
+    def __add__(self, other: Quantity) -> Quantity:
+        # Quantity.Add keeps the receiver's format unless the receiver is zero.
+        fmt = other.format if self.value == 0 else self.format
+        return Quantity(self.value + other.value, fmt)
+
+    def milli_value(self) -> int:
+        """Quantity.MilliValue: rounded up (away from zero) to whole milli-units."""
+        return _ceil_away(self.value * 1000)
+
+    def int_value(self) -> int:
+        """Quantity.Value: rounded up (away from zero) to whole units."""
+        return _ceil_away(self.value)
+
+
+def _ceil_away(x: Fraction) -> int:
+    return math.ceil(x) if x >= 0 else -math.ceil(-x)
 
 
 def _split(text: str) -> tuple[bool, str, str, str]:
@@ -89,8 +109,10 @@ def _interpret(suffix: str) -> tuple[int, int, str]:
     raise QuantityError(ERR_SUFFIX)
 
 
-def parse_quantity(raw: object) -> Quantity:
-    """Parse a quantity given as YAML/JSON: a string or a number."""
+def parse(raw: object) -> Quantity:
+    """Parse a quantity given as YAML/JSON: a string or a number (a Quantity passes through)."""
+    if isinstance(raw, Quantity):
+        return raw
     if isinstance(raw, bool) or not isinstance(raw, (str, int, float)):
         raise QuantityError(ERR_FORMAT_WRONG)
     if isinstance(raw, float):
@@ -128,7 +150,7 @@ def _remove_factors(n: int, base: int) -> tuple[int, int]:
     return n, times
 
 
-def canonical(value: Fraction, fmt: str) -> str:
+def _canonical(value: Fraction, fmt: str) -> str:
     """Quantity.String(): the shortest exact form in the quantity's own format family."""
     if value == 0:
         return "0"
@@ -157,3 +179,38 @@ def canonical(value: Fraction, fmt: str) -> str:
         amount *= 1000
         exp -= 3
     return f"{sign}{amount}{_DEC_BY_EXP.get(exp, '')}"
+
+
+ZERO = Quantity(Fraction(0), DECIMAL_SI)
+
+
+def to_float(raw: object) -> float:
+    """A quantity in base units: `500m` -> 0.5 (cores), `128Mi` -> 134217728.0 (bytes)."""
+    return float(parse(raw).value)
+
+
+def canonical(raw: object) -> str:
+    """The canonical form of a quantity given in any form (`0.5` -> `500m`)."""
+    return parse(raw).canonical()
+
+
+def _exact(amount: float) -> Fraction:
+    scaled = Fraction(amount) / _NANO
+    return Fraction(_ceil_away(scaled)) * _NANO
+
+
+def format_cpu(cores: float) -> str:
+    """Cores as Kubernetes writes them: 0.5 -> `500m`, 2 -> `2`."""
+    return Quantity(_exact(cores), DECIMAL_SI).canonical()
+
+
+def format_memory(num_bytes: float) -> str:
+    """Bytes in binary units when exact: 134217728 -> `128Mi`, 1500 -> `1500`."""
+    return Quantity(_exact(num_bytes), BINARY_SI).canonical()
+
+
+def sum_quantities(values: list[Quantity]) -> Quantity:
+    total = ZERO
+    for v in values:
+        total = total + v
+    return total
