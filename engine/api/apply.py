@@ -10,8 +10,8 @@ so a field removed from the file is removed from the object.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from .errors import FieldError, Invalid
 from .kinds import resolve

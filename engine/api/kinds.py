@@ -6,7 +6,7 @@ apiVersion/kind into a KindInfo or refuses it with a sentence a learner can act 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .errors import UnsupportedKind
 

@@ -10,8 +10,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from .errors import KubeQuestError
 
@@ -61,11 +62,11 @@ class Selector:
         self._nothing = nothing
 
     @classmethod
-    def nothing(cls) -> "Selector":
+    def nothing(cls) -> Selector:
         return cls(nothing=True)
 
     @classmethod
-    def everything(cls) -> "Selector":
+    def everything(cls) -> Selector:
         return cls()
 
     @property
@@ -112,7 +113,7 @@ def from_label_selector(sel: Mapping[str, Any] | None) -> Selector:
             raise SelectorError(f'"{op}" is not a valid label selector operator')
         values = tuple(str(v) for v in (expr.get("values") or []))
         if op in (IN, NOT_IN) and not values:
-            raise SelectorError(f"for 'in', 'notin' operators, values set can't be empty")
+            raise SelectorError("for 'in', 'notin' operators, values set can't be empty")
         reqs.append(Requirement(str(expr.get("key", "")), op, values))
     return Selector(reqs)
 

@@ -21,8 +21,9 @@ import random
 import threading
 import uuid
 from collections import defaultdict, deque
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 from ..clock import Clock, WallClock, rfc3339
 from . import registry
@@ -68,11 +69,11 @@ class WatchEvent:
 class Watch:
     """A thread-safe stream of watch events for one consumer."""
 
-    def __init__(self, store: "Store", kinds: set[str] | None, namespace: str | None):
+    def __init__(self, store: Store, kinds: set[str] | None, namespace: str | None):
         self._store = store
         self.kinds = kinds
         self.namespace = namespace
-        self._queue: "queue.Queue[WatchEvent | None]" = queue.Queue()
+        self._queue: queue.Queue[WatchEvent | None] = queue.Queue()
         self.stopped = False
 
     def _offer(self, ev: WatchEvent) -> None:

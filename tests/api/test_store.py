@@ -103,7 +103,7 @@ def test_list_with_selectors_and_namespaces(store):
     store.create(pod("b", {"app": "web", "tier": "be"}))
     store.create(pod("c", {"app": "db"}))
     store.create(pod("d", {"app": "web"}, namespace="dev"))
-    names = lambda objs: [o["metadata"]["name"] for o in objs]  # noqa: E731
+    names = lambda objs: [o["metadata"]["name"] for o in objs]
     assert names(store.list("Pod")) == ["a", "b", "c", "d"]
     assert names(store.list("Pod", "default", parse("app=web"))) == ["a", "b"]
     assert names(store.list("Pod", None, parse("app=web,tier notin (fe)"))) == ["b", "d"]
