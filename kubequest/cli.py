@@ -17,7 +17,7 @@ from engine.api.errors import KubeQuestError
 from . import __version__
 
 # Sub-command modules, in the order `--help` lists them.
-COMMANDS = ["validate", "images", "doctor", "cleanup", "levels", "run", "pack"]
+COMMANDS = ["validate", "images", "doctor", "cleanup", "levels", "run", "pack", "serve"]
 
 
 def build_parser() -> argparse.ArgumentParser:
