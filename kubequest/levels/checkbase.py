@@ -54,6 +54,10 @@ class CheckContext:
     start_rv: int = 0  # store resourceVersion when the level started (event checks)
     wake_at: Callable[[float], None] = lambda t: None
     perform: Perform | None = None
+    # How many times the game has acted on the cluster (killed a container, failed a
+    # node…). Such an act may change what the cluster answers without any write to the
+    # store, so a check that caches an answer must not reuse it across one.
+    acts: int = 0
     http_get: Callable[[str, int, str, float], tuple[int, str]] = field(default=http_get)
 
     @property

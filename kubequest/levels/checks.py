@@ -213,19 +213,21 @@ class Http(Check):
         # Round-robin over N backends needs N connections to meet them all; twice that is safe.
         self.requests = int(spec.get("requests") or max(1, 2 * self.distinct))
         self.path = str(spec.get("path") or "/")
-        self._memo: tuple[tuple[int, float], CheckResult] | None = None
+        self._memo: tuple[tuple[int, float, int], CheckResult] | None = None
 
     def evaluate(self, ctx: CheckContext) -> CheckResult:
         # Real requests cost real time: ask again only when the cluster or the clock
-        # moved — and on a wall clock, which always moves, at most once a second.
-        rv, now = ctx.store.resource_version, ctx.now
+        # moved — and on a wall clock, which always moves, at most once a second. A
+        # game action (a killed container, a failed node) moves the cluster without
+        # touching the store: never reuse an answer from before one.
+        rv, now, acts = ctx.store.resource_version, ctx.now, ctx.acts
         if self._memo is not None:
-            (seen_rv, seen_at), result = self._memo
+            (seen_rv, seen_at, seen_acts), result = self._memo
             fresh = now == seen_at or (not getattr(ctx.clock, "virtual", True) and now - seen_at < 1.0)
-            if seen_rv == rv and fresh:
+            if seen_rv == rv and seen_acts == acts and fresh:
                 return result
         result = self._ask(ctx)
-        self._memo = ((rv, now), result)
+        self._memo = ((rv, now, acts), result)
         return result
 
     def _ask(self, ctx: CheckContext) -> CheckResult:

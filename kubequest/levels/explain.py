@@ -125,6 +125,9 @@ def diagnose_pod(ctx: ExplainContext, pod: dict) -> str | None:
             return f"{name}: {why}"
     if is_ready(pod):
         return None
+    node_trouble = _node_not_ready(ctx, str(spec.get("nodeName")))
+    if node_trouble:
+        return f"{name} is on node {spec.get('nodeName')}, which is not Ready: {node_trouble}"
     probe_reason = _readiness_failure(ctx, pod)
     if probe_reason:
         return f"{name} is running but not Ready: {probe_reason}"
@@ -163,6 +166,17 @@ def _diagnose_container(ctx: ExplainContext, pod: dict, cs: dict) -> str | None:
     return None
 
 
+def _node_not_ready(ctx: ExplainContext, node_name: str) -> str | None:
+    """Why the pod's node is not Ready (its condition's message), or None when it is
+    Ready or unknown to the store: a pod on a dead node is not Ready for that reason,
+    not because of its own containers."""
+    node = ctx.store.try_get("Node", node_name, copy=False)
+    cond = get_condition(node, "Ready") if node is not None else None
+    if cond is None or cond.get("status") == "True":
+        return None
+    return str(cond.get("message") or cond.get("reason") or f"Ready is {cond.get('status')}").rstrip(".") + "."
+
+
 def _readiness_failure(ctx: ExplainContext, pod: dict) -> str | None:
     events = [e for e in _events_about(ctx.store, pod, "Unhealthy")
               if str(e.get("message", "")).startswith(("Readiness", "Startup"))]
@@ -170,7 +184,10 @@ def _readiness_failure(ctx: ExplainContext, pod: dict) -> str | None:
               if c.get("readinessProbe")]
     if events:
         probe = f" (the probe tries {_probe_text(probes[0])})" if probes else ""
-        return f"{events[-1].get('message')}{probe}."
+        # An exec probe's message is the command's output: it may end in a newline, or be
+        # empty ("Readiness probe failed: "). One line, and nothing dangling.
+        message = " ".join(str(events[-1].get("message") or "").split()).rstrip(":")
+        return f"{message}{probe}."
     if probes:
         return f"its readiness probe ({_probe_text(probes[0])}) has not succeeded yet."
     return None

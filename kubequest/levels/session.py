@@ -14,6 +14,7 @@ clock moves on, as it would for any controller's work.
 
 from __future__ import annotations
 
+import logging
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable
@@ -31,6 +32,8 @@ from . import actions
 from .checks import Check, CheckContext, CheckResult, Survives, compile_check, describe_action
 from .explain import ExplainContext, explain
 from .loader import Level, Objective
+
+log = logging.getLogger(__name__)
 
 
 class ApplyError(KubeQuestError):
@@ -62,6 +65,20 @@ class SessionState:
 class _Compiled:
     objective: Objective
     check: Check
+
+
+def _remove_leftovers(runtime: Any) -> None:
+    """A level's cluster is thrown away with its session: remove what the runtime keeps
+    for the cluster beyond its containers (on Docker, the cluster's bridge network and its
+    volumes). Left behind, every session would keep an address pool, and after some thirty
+    of them Docker refuses new networks."""
+    cleanup, cluster_id = getattr(runtime, "cleanup", None), getattr(runtime, "cluster_id", None)
+    if cleanup is None or not cluster_id:
+        return
+    try:
+        cleanup(cluster_id)
+    except Exception:  # tidying up must not hide how the level ended
+        log.warning("could not remove the Docker objects of cluster %s", cluster_id, exc_info=True)
 
 
 def format_apply_error(exc: KubeQuestError, filename: str) -> str:
@@ -115,8 +132,12 @@ class LevelSession:
         self.cluster = Cluster(runtime, clock=self.clock, nodes=list(self.level.nodes),
                                timing=self.timing, seed=self.seed)
         try:
-            self._apply(self.level.setup, "the level's setup")
-            self.cluster.settle()
+            # One file at a time, each settled before the next, as someone running
+            # `kubectl apply` file by file would: the controllers see every state the
+            # setup goes through (a release, then a bad one, leaves a rollout history).
+            for path in self.level.setup:
+                self._apply([path], "the level's setup")
+                self.cluster.settle()
             self.started_at = self.clock.now()
             self._ctx = CheckContext(
                 store=self.cluster.store, clock=self.clock, proxy=self.cluster.proxy,
@@ -134,13 +155,17 @@ class LevelSession:
 
     def close(self) -> None:
         if self.cluster is not None:
+            runtime = self.cluster.runtime
             try:
                 self.cluster.close()
             finally:
-                close = getattr(self.cluster.runtime, "close", None)
-                if close is not None:
-                    close()
-                self.cluster = None
+                try:
+                    _remove_leftovers(runtime)
+                finally:
+                    close = getattr(runtime, "close", None)
+                    if close is not None:
+                        close()
+                    self.cluster = None
         if self._own_workdir and self.workdir is not None:
             shutil.rmtree(self.workdir, ignore_errors=True)
             self.workdir = None
@@ -225,6 +250,8 @@ class LevelSession:
             if done is not None:
                 done(str(exc), False)
             return
+        if self._ctx is not None:
+            self._ctx.acts += 1  # what the cluster answers may have changed without a store write
         self.log.append(f"{prefix}the game {what}")
         if done is not None:
             done(what, True)
