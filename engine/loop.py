@@ -12,13 +12,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Callable, Iterable, Protocol
+from collections.abc import Callable, Iterable
+from typing import Protocol
 
 from .api.store import Store, WatchEvent
 from .clock import Clock
 from .config import DEFAULT_TIMING, Timing
 from .controllers.base import Context, Timers
-
 
 log = logging.getLogger("engine.loop")
 
@@ -86,7 +86,7 @@ class ControlLoop:
         control plane (a dead Docker daemon must not crash the game)."""
         try:
             return fn(*args)
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("control loop: %s failed", what)
             return None
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 Picker = Callable[[tuple], "tuple[str, int] | None"]
 
@@ -19,7 +19,6 @@ class Listener:
     def __init__(self, host: str, pick: Picker, key: tuple, *, connect_timeout: float = 2.0):
         self.key = key
         self.pick = pick
-        self.next_index = -1
         self.connect_timeout = connect_timeout
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

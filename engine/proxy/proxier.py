@@ -5,15 +5,27 @@ forwarded to the next ready endpoint, round-robin (as IPVS' default `rr`
 scheduler does). The endpoints come from the Endpoints objects the
 EndpointsController keeps, read through the store. A Service still shows its
 ClusterIP and NodePort: the proxy maps them (and the Service's DNS names) to its
-loopback listeners for workloads that ask the runtime to resolve them.
+loopback listeners for workloads that ask the runtime to resolve them (the sim
+runtime's wget and nc).
+
+A runtime whose containers live on a network of their own (Docker) offers three
+optional hooks, and the proxy stays the one place that picks a backend:
+
+- `service_bind_host()`: the host's address on that network (None: none). Each
+  Service port then gets a second listener there, on the same backends and the
+  same round-robin as its loopback one;
+- `expose_service(namespace, name, {port: listener port})`: make the Service's
+  names answer inside the network, forwarding each port to that listener;
+- `unexpose_service(namespace, name)`: the Service is gone (or has no TCP port).
 """
 
 from __future__ import annotations
 
+import logging
 import socket
 import threading
+from collections.abc import Hashable
 from dataclasses import dataclass, field
-from typing import Hashable
 
 from ..api.store import WatchEvent
 from ..controllers.base import Context, Controller
@@ -21,6 +33,8 @@ from ..controllers.endpoints import ready_addresses
 from .forwarder import Listener
 
 CLUSTER_DOMAIN = "svc.cluster.local"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -31,8 +45,15 @@ class ServicePort:
     name: str
     cluster_ip: str
     node_port: int | None
-    listener: Listener
+    listener: Listener  # on bind_host (loopback): the host and the sim runtime's workloads
+    network_listener: Listener | None = None  # on the runtime's service_bind_host()
     backends: list[tuple[str, int, str]] = field(default_factory=list)  # (pod ip, port, pod name)
+    next_index: int = -1  # round-robin position, shared by both listeners
+
+    def close(self) -> None:
+        self.listener.close()
+        if self.network_listener is not None:
+            self.network_listener.close()
 
 
 class ServiceProxy(Controller):
@@ -44,6 +65,10 @@ class ServiceProxy(Controller):
         self.bind_host = bind_host
         self._lock = threading.Lock()
         self.ports: dict[tuple[str, str, int], ServicePort] = {}
+        # What the runtime was last told per Service: {port: network listener port}.
+        self.exposed: dict[tuple[str, str], dict[int, int]] = {}
+        self._network_host: str | None = None
+        self._network_host_known = False
         if runtime is not None and hasattr(runtime, "set_resolver"):
             runtime.set_resolver(self.resolve)
 
@@ -71,10 +96,11 @@ class ServiceProxy(Controller):
                 if p.get("protocol", "TCP") == "TCP" and isinstance(p.get("port"), int):
                     wanted[p["port"]] = p
         endpoints = self.store.try_get("Endpoints", name, ns, copy=False)
+        network_host = self.network_host() if wanted else None
         with self._lock:
             for (pns, pname, port), sp in list(self.ports.items()):
                 if (pns, pname) == (ns, name) and port not in wanted:
-                    sp.listener.close()
+                    sp.close()
                     del self.ports[(pns, pname, port)]
             for port, p in wanted.items():
                 sp = self.ports.get((ns, name, port))
@@ -84,10 +110,37 @@ class ServiceProxy(Controller):
                         ns, name, port, p.get("name", ""), svc["spec"].get("clusterIP", ""),
                         p.get("nodePort"), listener,
                     )
+                if network_host is not None and sp.network_listener is None:
+                    sp.network_listener = Listener(network_host, self._pick_backend, (ns, name, port))
                 sp.cluster_ip = svc["spec"].get("clusterIP", "")
                 sp.node_port = p.get("nodePort")
                 sp.name = p.get("name", "")
                 sp.backends = ready_addresses(endpoints, sp.name)
+            forwards = {port: sp.network_listener.port for (pns, pname, port), sp in self.ports.items()
+                        if (pns, pname) == (ns, name) and sp.network_listener is not None}
+        self._expose(ns, name, forwards)
+
+    def network_host(self) -> str | None:
+        """The runtime's address for listeners its containers reach (None: loopback only)."""
+        if not self._network_host_known:
+            hook = getattr(self.runtime, "service_bind_host", None)
+            self._network_host = hook() if hook is not None else None
+            self._network_host_known = True
+        return self._network_host
+
+    def _expose(self, ns: str, name: str, forwards: dict[int, int]) -> None:
+        """Tell the runtime where the Service's ports now go (only when that changed).
+
+        A runtime error propagates: the sync is retried with back-off.
+        """
+        if self.exposed.get((ns, name), {}) == forwards:
+            return
+        if forwards:
+            self.runtime.expose_service(ns, name, forwards)
+            self.exposed[(ns, name)] = forwards
+        else:
+            self.runtime.unexpose_service(ns, name)
+            self.exposed.pop((ns, name), None)
 
     def _pick_backend(self, key: tuple[str, str, int]) -> tuple[str, int] | None:
         """The next ready endpoint of a Service port, as a host-reachable address."""
@@ -95,8 +148,8 @@ class ServiceProxy(Controller):
             sp = self.ports.get(key)
             if sp is None or not sp.backends:
                 return None
-            sp.listener.next_index = (sp.listener.next_index + 1) % len(sp.backends)
-            ip, port, _ = sp.backends[sp.listener.next_index]
+            sp.next_index = (sp.next_index + 1) % len(sp.backends)
+            ip, port, _ = sp.backends[sp.next_index]
         return self._pod_address(ip, port)
 
     def _pod_address(self, ip: str, port: int) -> tuple[str, int] | None:
@@ -138,10 +191,18 @@ class ServiceProxy(Controller):
         return self._pod_address(host, port)
 
     def close(self) -> None:
+        """Close every listener and take the Services' names off the runtime's network."""
         with self._lock:
             for sp in self.ports.values():
-                sp.listener.close()
+                sp.close()
             self.ports.clear()
+        for ns, name in list(self.exposed):
+            try:
+                self.runtime.unexpose_service(ns, name)
+            except Exception:  # the runtime is gone: its cleanup removes the rest
+                log.warning("kube-proxy: could not remove Service %s/%s from the runtime", ns, name,
+                            exc_info=True)
+            self.exposed.pop((ns, name), None)
 
 
 def free_port(host: str = "127.0.0.1") -> int:

@@ -10,7 +10,30 @@ shape of `base.py` onto Docker the way dockershim did:
 - volumes are named Docker volumes; configMap/secret files are written into
   them by a short-lived helper container;
 - container changes reach the kubelet as RuntimeEvents, read by one thread
-  from Docker's event stream (filtered by the cluster label), never by polling.
+  from Docker's event stream (filtered by the cluster label), never by polling;
+  `set_event_callback` lets the control loop wake up the moment one arrives;
+- a Service is reachable from pods by its DNS names: see "Services" below.
+
+Services. kube-proxy and CoreDNS together give a Service a name and a virtual
+IP on every node. Here the cluster network plays the node and Docker's embedded
+DNS plays CoreDNS:
+
+- `expose_service` runs one small "service" container (the pause image) per
+  Service on the cluster network, with the network aliases
+  `<svc>.<ns>.svc.cluster.local`, `<svc>.<ns>.svc` and `<svc>.<ns>`, so its
+  address is the Service's address inside the network. For each Service port
+  it runs busybox `nc -ll -p <port> -e nc <gateway> <proxy port>`: every
+  connection is handed on to the Service proxy's listener on the network's
+  gateway (the host's side of the bridge), which picks a ready endpoint
+  round-robin. The choice of backend stays in one place, the ServiceProxy.
+- a pod sandbox gets the DNS search path Kubernetes gives a pod,
+  `<ns>.svc.cluster.local svc.cluster.local cluster.local`, so the short name
+  `web` finds the Service `web` of the pod's own namespace only. `ndots:1`
+  (Kubernetes has 5) makes a dotted name go to the aliases first: a Service
+  name is answered on the first query, and only names that are not a
+  Service's are passed on by Docker to the host's resolver.
+- DNS follows the containers as they come and go: a Service made after a pod
+  is found by that pod, and a deleted Service's name stops answering.
 
 Every object carries `io.kubequest.cluster=<id>` (and namespace/pod/container
 labels), so `cleanup` finds what a crashed game left behind.
@@ -60,7 +83,10 @@ POD_LABEL = "io.kubequest.pod"
 POD_UID_LABEL = "io.kubequest.pod-uid"
 CONTAINER_LABEL = "io.kubequest.container"
 SANDBOX_LABEL = "io.kubequest.sandbox"
-ROLE_LABEL = "io.kubequest.role"  # "sandbox" | "container" | "helper"
+SERVICE_LABEL = "io.kubequest.service"
+SERVICE_PORTS_LABEL = "io.kubequest.service-ports"  # "80:41234,443:41235": port -> proxy port
+ROLE_LABEL = "io.kubequest.role"  # "sandbox" | "container" | "service" | "helper"
+CLUSTER_DOMAIN = "cluster.local"
 
 NETWORK_PREFIX = "kq-"
 DAEMON_DOWN = (
@@ -167,9 +193,12 @@ class DockerRuntime:
         self._client_lock = threading.Lock()
         self._lock = threading.Lock()  # the network and the event thread
         self._network_id: str | None = None
+        self._gateway: str | None = None
         self._sandbox_ips: dict[str, str] = {}
+        self._sandbox_labels: dict[str, dict[str, str]] = {}
         self._kill_timers: dict[str, threading.Timer] = {}
         self._events: collections.deque[RuntimeEvent] = collections.deque()
+        self._on_event: Callable[[], None] | None = None
         self._event_stream: Any = None
         self._event_thread: threading.Thread | None = None
         self._closed = threading.Event()
@@ -333,31 +362,43 @@ class DockerRuntime:
                         labels: dict[str, str]) -> Sandbox:
         self._ensure_events()
         self._ensure_network()
-        if not self.image_present(PAUSE_IMAGE):
-            raise ContainerCreateError(
-                f"the pod sandbox image {PAUSE_IMAGE} is not built: run `kubequest images build`")
         all_labels = {
             **labels,
             **self._labels("sandbox", **{NAMESPACE_LABEL: namespace, POD_LABEL: name,
                                         POD_UID_LABEL: pod_uid}),
         }
+        host_config = self.api.create_host_config(
+            network_mode=self.network_name,
+            ipc_mode="shareable",  # the pod's containers share its IPC namespace
+            # A pod's resolv.conf, as the kubelet writes it (see "Services" above).
+            dns_search=[f"{namespace}.svc.{CLUSTER_DOMAIN}", f"svc.{CLUSTER_DOMAIN}", CLUSTER_DOMAIN],
+            dns_opt=["ndots:1"],
+            log_config=LogConfig(type="json-file", config={"max-size": "1m"}),
+        )
+        # Low-level calls: create, start, inspect — the SDK's models add two inspects.
         try:
-            container = self.client.containers.create(
+            sandbox_id = str(self.api.create_container(
                 PAUSE_IMAGE,
                 name=f"kq_POD_{name}_{namespace}_{self._cluster()}_{secrets.token_hex(3)}",
                 hostname=hostname[:63],
-                network=self.network_name,
-                ipc_mode="shareable",  # the pod's containers share its IPC namespace
                 labels=all_labels,
-                log_config=LogConfig(type="json-file", config={"max-size": "1m"}),
-            )
-            container.start()
-            container.reload()
+                host_config=host_config,
+            )["Id"])
+        except docker.errors.ImageNotFound as exc:
+            raise ContainerCreateError(
+                f"the pod sandbox image {PAUSE_IMAGE} is not built: run `kubequest images build`") from exc
         except docker.errors.APIError as exc:
             raise ContainerCreateError(f"creating the pod sandbox failed: {exc.explanation or exc}") from exc
-        ip = container.attrs["NetworkSettings"]["Networks"][self.network_name]["IPAddress"]
-        self._sandbox_ips[container.id] = ip
-        return Sandbox(id=container.id, ip=ip)
+        try:
+            self.api.start(sandbox_id)
+            info = self.api.inspect_container(sandbox_id)
+        except docker.errors.APIError as exc:
+            self._remove(sandbox_id)
+            raise ContainerCreateError(f"starting the pod sandbox failed: {exc.explanation or exc}") from exc
+        ip = info["NetworkSettings"]["Networks"][self.network_name]["IPAddress"]
+        self._sandbox_ips[sandbox_id] = ip
+        self._sandbox_labels[sandbox_id] = all_labels
+        return Sandbox(id=sandbox_id, ip=ip)
 
     @_daemon_errors
     def remove_pod_sandbox(self, sandbox_id: str) -> None:
@@ -365,6 +406,7 @@ class DockerRuntime:
             self._remove(member["Id"])
         self._remove(sandbox_id)
         self._sandbox_ips.pop(sandbox_id, None)
+        self._sandbox_labels.pop(sandbox_id, None)
 
     @_daemon_errors
     def address(self, sandbox_id: str, port: int) -> tuple[str, int]:
@@ -392,6 +434,84 @@ class DockerRuntime:
             if pod_ip not in self._sandbox_ips.values():
                 return None
         return pod_ip, port
+
+    # --- Services (see the module docstring) ------------------------------
+
+    @_daemon_errors
+    def service_bind_host(self) -> str | None:
+        """The cluster network's gateway, the host's own address on the bridge: the
+        Service proxy listens there for connections from containers (None: no gateway)."""
+        network_id = self._ensure_network()
+        if self._gateway is None:
+            info = self.api.inspect_network(network_id)
+            gateways = [c.get("Gateway") for c in (info.get("IPAM") or {}).get("Config") or []]
+            self._gateway = next((g.split("/")[0] for g in gateways if g and ":" not in g), "")
+        return self._gateway or None
+
+    def _service_containers(self, namespace: str, name: str) -> list[dict[str, Any]]:
+        filters = {"label": [f"{CLUSTER_LABEL}={self._cluster()}", f"{ROLE_LABEL}=service",
+                             f"{NAMESPACE_LABEL}={namespace}", f"{SERVICE_LABEL}={name}"]}
+        return list(self.api.containers(all=True, filters=filters))
+
+    @_daemon_errors
+    def expose_service(self, namespace: str, name: str, ports: dict[int, int]) -> None:
+        """Give the Service `namespace/name` its DNS names on the cluster network, each of
+        its `ports` forwarded to the proxy's port on `service_bind_host()` (port -> proxy port).
+
+        Idempotent: a service container already forwarding these ports is kept; one
+        forwarding others (or left by an earlier game) is replaced.
+        """
+        gateway = self.service_bind_host()
+        if gateway is None:
+            raise ContainerCreateError(f"the network {self.network_name} has no gateway address")
+        wanted = ",".join(f"{port}:{ports[port]}" for port in sorted(ports))
+        keep = None
+        for summary in self._service_containers(namespace, name):
+            labels = summary.get("Labels") or {}
+            current = labels.get(SERVICE_PORTS_LABEL) == wanted and summary.get("State") == "running"
+            if keep is None and current:
+                keep = summary["Id"]
+            else:
+                self._remove(summary["Id"])
+        if keep is not None or not ports:
+            return
+        # PID 1 traps SIGTERM (as pause does); each port's `nc -ll` forks one
+        # `nc <gateway> <proxy port>` per connection and pipes the two together.
+        script = "trap 'exit 0' TERM INT\n" + "".join(
+            f"nc -ll -p {port} -e nc {gateway} {ports[port]} &\n" for port in sorted(ports)) + "wait\n"
+        fqdn = f"{name}.{namespace}.svc.{CLUSTER_DOMAIN}"
+        endpoint = self.api.create_endpoint_config(
+            aliases=[fqdn, f"{name}.{namespace}.svc", f"{name}.{namespace}"])
+        try:
+            container_id = str(self.api.create_container(
+                PAUSE_IMAGE,
+                command=["/bin/sh", "-c", script],
+                name=f"kq_SVC_{name}_{namespace}_{self._cluster()}_{secrets.token_hex(3)}",
+                labels=self._labels("service", **{NAMESPACE_LABEL: namespace, SERVICE_LABEL: name,
+                                                  SERVICE_PORTS_LABEL: wanted}),
+                host_config=self.api.create_host_config(
+                    network_mode=self.network_name,
+                    log_config=LogConfig(type="json-file", config={"max-size": "1m"})),
+                networking_config=self.api.create_networking_config({self.network_name: endpoint}),
+            )["Id"])
+        except docker.errors.ImageNotFound as exc:
+            raise ContainerCreateError(
+                f"the image {PAUSE_IMAGE} is not built: run `kubequest images build`") from exc
+        except docker.errors.APIError as exc:
+            raise ContainerCreateError(f"creating the Service {namespace}/{name} failed: "
+                                       f"{exc.explanation or exc}") from exc
+        try:
+            self.api.start(container_id)
+        except docker.errors.APIError as exc:
+            self._remove(container_id)
+            raise ContainerCreateError(f"starting the Service {namespace}/{name} failed: "
+                                       f"{exc.explanation or exc}") from exc
+
+    @_daemon_errors
+    def unexpose_service(self, namespace: str, name: str) -> None:
+        """Remove the Service's container: its names stop answering at once."""
+        for summary in self._service_containers(namespace, name):
+            self._remove(summary["Id"])
 
     # --- volumes ----------------------------------------------------------
 
@@ -473,11 +593,12 @@ class DockerRuntime:
     @_daemon_errors
     def create_container(self, sandbox_id: str, spec: ContainerSpec) -> str:
         self._ensure_events()
-        try:
-            sandbox = self.api.inspect_container(sandbox_id)
-        except docker.errors.NotFound as exc:
-            raise ContainerCreateError(f"pod sandbox {sandbox_id[:12]} not found") from exc
-        pod_labels = sandbox["Config"]["Labels"] or {}
+        pod_labels = self._sandbox_labels.get(sandbox_id)
+        if pod_labels is None:  # a sandbox this process did not start
+            try:
+                pod_labels = self.api.inspect_container(sandbox_id)["Config"]["Labels"] or {}
+            except docker.errors.NotFound as exc:
+                raise ContainerCreateError(f"pod sandbox {sandbox_id[:12]} not found") from exc
         labels = {
             **spec.labels,
             **self._labels("container", **{
@@ -711,6 +832,9 @@ class DockerRuntime:
                         sandbox_id=attributes.get(SANDBOX_LABEL, ""),
                         time=nano / 1e9,
                     ))
+                    on_event = self._on_event
+                    if on_event is not None:
+                        on_event()
             except Exception:  # whatever broke the stream, resubscribe below
                 log.debug("Docker event stream ended", exc_info=True)
             if self._closed.wait(0.5):
@@ -719,6 +843,11 @@ class DockerRuntime:
                 self._event_stream = self._subscribe(since=last_nano / 1e9 if last_nano else None)
             except Exception:  # still down; try again
                 log.debug("resubscribing to Docker events failed", exc_info=True)
+
+    def set_event_callback(self, fn: Callable[[], None] | None) -> None:
+        """Call fn() (from the event thread) whenever a RuntimeEvent arrives: the
+        control loop's wake-up, so a container change is handled at once."""
+        self._on_event = fn
 
     @_daemon_errors
     def drain_events(self) -> list[RuntimeEvent]:
@@ -768,7 +897,9 @@ class DockerRuntime:
         if cluster_id is None or cluster_id == self.cluster_id:
             with self._lock:
                 self._network_id = None
+                self._gateway = None
             self._sandbox_ips.clear()
+            self._sandbox_labels.clear()
         return report
 
     def close(self) -> None:
