@@ -22,7 +22,8 @@ from engine.images.builder import (
 )
 from engine.images.catalog import CATALOG, IMAGE_SOURCES, PAUSE_IMAGE, find_image, is_game_image
 
-FAKE_BUSYBOX = b"\x7fELF fake busybox"
+# A stand-in with an applet table, so the toolbox can shadow its wget.
+FAKE_BUSYBOX = b"\x7fELF fake busybox\0wc\0wget\0which\0"
 
 
 def elf(interpreter: bool) -> bytes:
@@ -173,3 +174,22 @@ def test_image_scripts_parse_in_busybox_sh() -> None:
         result = subprocess.run(["busybox", "sh", "-n", str(script)], capture_output=True,
                                 text=True, check=False)
         assert result.returncode == 0, f"{script}: {result.stderr}"
+
+
+def test_shadowed_applets_are_renamed_in_place_keeping_the_table_sorted():
+    from engine.images.builder import AppletNotFound, shadow_applets
+
+    table = b"\x7fELF...\0wc\0wget\0which\0\0usage text mentions wget here"
+    patched = shadow_applets(table, ("wget",))
+    assert patched == table.replace(b"\0wget\0", b"\0wgeT\0")
+    assert len(patched) == len(table)
+    with pytest.raises(AppletNotFound, match="not found once"):
+        shadow_applets(table, ("curl",))
+    with pytest.raises(AppletNotFound, match="would not stay sorted"):
+        shadow_applets(b"\0wgetA\0wget\0which\0", ("wget",))
+
+
+def test_only_the_toolbox_shadows_wget():
+    from engine.images.catalog import CATALOG
+
+    assert {i.ref: i.shadowed_applets for i in CATALOG if i.shadowed_applets} == {"kubequest/toolbox:1.0": ("wget",)}

@@ -129,6 +129,34 @@ def image_env(image: WorkloadImage) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
+class AppletNotFound(KubeQuestError):
+    """An applet to shadow is not in this busybox."""
+
+
+def shadow_applets(busybox: bytes, names: Iterable[str]) -> bytes:
+    """Hide applets from busybox's own lookup by renaming them in its applet table.
+
+    The table is one NUL-separated, sorted string searched by bisection; the last
+    letter of each name is upper-cased, which keeps the table sorted (checked) and
+    every other applet where it was. `busybox wget` then says "applet not found",
+    and the shell runs the `wget` it finds on PATH.
+    """
+    for name in names:
+        needle = b"\0" + name.encode() + b"\0"
+        at = busybox.find(needle)
+        if at < 0 or busybox.find(needle, at + 1) >= 0:
+            raise AppletNotFound(f"cannot shadow busybox applet {name!r}: not found once in the applet table")
+        hidden = name[:-1] + name[-1].upper()
+        before = busybox.rfind(b"\0", 0, at)
+        after = busybox.find(b"\0", at + len(needle))
+        prev_name = busybox[before + 1:at]
+        next_name = busybox[at + len(needle):after]
+        if not prev_name < hidden.encode() < next_name:
+            raise AppletNotFound(f"cannot shadow busybox applet {name!r}: the renamed table would not stay sorted")
+        busybox = busybox[:at + 1] + hidden.encode() + busybox[at + 1 + len(name):]
+    return busybox
+
+
 def context_files(image: WorkloadImage, busybox: bytes,
                   sources: Path = IMAGE_SOURCES) -> dict[str, ContextFile]:
     """Every file of the image's build context, by relative path (POSIX separators)."""
@@ -145,7 +173,7 @@ def context_files(image: WorkloadImage, busybox: bytes,
         # Scripts are executable because they say so, not because of the
         # checkout's file modes: the hash must not depend on a umask.
         files[path.relative_to(folder).as_posix()] = ContextFile(data, data.startswith(b"#!"))
-    files["busybox"] = ContextFile(busybox, True)
+    files["busybox"] = ContextFile(shadow_applets(busybox, image.shadowed_applets), True)
     files["image.env"] = ContextFile(image_env(image), False)
     return files
 

@@ -30,6 +30,9 @@ class WorkloadImage:
     # built from the same source (a pod's env cannot change it).
     settings: dict[str, str] = field(default_factory=dict, hash=False)
     internal: bool = False  # the runtime's own image, not for pods
+    # Busybox applets hidden from the image's shell so that a script of the same
+    # name on PATH runs instead (busybox's ash prefers its own applets to PATH).
+    shadowed_applets: tuple[str, ...] = ()
 
     @property
     def ref(self) -> str:
@@ -116,6 +119,9 @@ CATALOG: tuple[WorkloadImage, ...] = (
             "and the other busybox tools, for exec and probes; sleeps forever by default "
             "and exits 0 on SIGTERM."
         ),
+        # Debian's static busybox wget crashes (SIGSEGV) with -T inside containers:
+        # `sh -c 'wget -T 2 …'` must reach the nc-based /usr/local/bin/wget.
+        shadowed_applets=("wget",),
     ),
     PAUSE,
 )

@@ -140,6 +140,9 @@ def test_toolbox_wget_fetches_from_web_across_the_network(containers: Containers
     assert (code, out.decode()) == (0, f"web 1.0 hello from {web.id[:12]}\n")
     code, _ = toolbox.exec_run(["sh", "-c", "command -v nc && command -v sleep"])
     assert code == 0
+    # Inside a shell too, with a timeout: busybox's own wget crashes on -T, ours answers.
+    code, out = toolbox.exec_run(["sh", "-c", f"wget -q -T 2 -O - {url}/ && wget -q -T 2 -O /dev/null {url}/"])
+    assert (code, out.decode()) == (0, f"web 1.0 hello from {web.id[:12]}\n")
 
 
 @pytest.mark.parametrize(
