@@ -8,6 +8,7 @@ kubelet per node and the Service proxy, on one clock and one runtime.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -21,6 +22,7 @@ from .config import DEFAULT_TIMING, Timing
 from .loop import ControlLoop
 
 KUBELET_VERSION = "v1.33.0-kubequest"
+log = logging.getLogger("engine.cluster")
 
 
 @dataclass
@@ -84,6 +86,9 @@ class Cluster:
         self.timing = timing
         self.store = Store(self.clock, seed=seed,
                            validator=(lambda obj, old: validate_fn(obj, old=old)) if validate else None)
+        reap = getattr(runtime, "reap_orphans", None)
+        if reap is not None:
+            reap()  # what a crashed earlier game left behind goes first
         self.loop = ControlLoop(self.store, self.clock, timing, runtime)
         self.ctx = self.loop.ctx
         self.kubelets: dict[str, object] = {}
@@ -224,7 +229,14 @@ class Cluster:
         self.loop.settle()
 
     def close(self) -> None:
-        """Stop every container this cluster started and free its ports."""
+        """Stop every container this cluster started, free its ports, and remove
+        whatever else the runtime holds for it (its network, its volumes)."""
         for k in self.kubelets.values():
             k.shutdown()
         self.proxy.close()
+        cleanup, cluster_id = getattr(self.runtime, "cleanup", None), getattr(self.runtime, "cluster_id", None)
+        if cleanup is not None and cluster_id:
+            try:
+                cleanup(cluster_id)
+            except Exception as exc:  # noqa: BLE001 - a dead daemon: `kubequest cleanup` later
+                log.warning("could not remove the cluster's Docker objects: %s", exc)

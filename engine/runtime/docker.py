@@ -45,7 +45,9 @@ import collections
 import functools
 import io
 import logging
+import os
 import secrets
+import socket
 import tarfile
 import threading
 import time
@@ -86,6 +88,10 @@ SANDBOX_LABEL = "io.kubequest.sandbox"
 SERVICE_LABEL = "io.kubequest.service"
 SERVICE_PORTS_LABEL = "io.kubequest.service-ports"  # "80:41234,443:41235": port -> proxy port
 ROLE_LABEL = "io.kubequest.role"  # "sandbox" | "container" | "service" | "helper"
+# "<host>:<pid>" of the process whose cluster made the object: a later start finds
+# what a crashed game left (its process is gone) and removes it.
+OWNER_LABEL = "io.kubequest.owner"
+OWNER = f"{socket.gethostname()}:{os.getpid()}"
 CLUSTER_DOMAIN = "cluster.local"
 
 NETWORK_PREFIX = "kq-"
@@ -242,7 +248,7 @@ class DockerRuntime:
         return self.cluster_id
 
     def _labels(self, role: str, **extra: str) -> dict[str, str]:
-        return {CLUSTER_LABEL: self._cluster(), ROLE_LABEL: role, **extra}
+        return {CLUSTER_LABEL: self._cluster(), OWNER_LABEL: OWNER, ROLE_LABEL: role, **extra}
 
     # --- images -----------------------------------------------------------
 
@@ -354,7 +360,8 @@ class DockerRuntime:
         if match:
             return str(match[0]["Id"])
         created = self.api.create_network(
-            name, driver="bridge", labels={CLUSTER_LABEL: self._cluster()}, check_duplicate=True)
+            name, driver="bridge", labels={CLUSTER_LABEL: self._cluster(), OWNER_LABEL: OWNER},
+            check_duplicate=True)
         return str(created["Id"])
 
     @_daemon_errors
@@ -522,7 +529,8 @@ class DockerRuntime:
             return str(self.api.inspect_volume(full)["Name"])
         except docker.errors.NotFound:
             pass
-        volume = self.api.create_volume(full, labels={**labels, CLUSTER_LABEL: self._cluster()})
+        volume = self.api.create_volume(full, labels={**labels, CLUSTER_LABEL: self._cluster(),
+                                                      OWNER_LABEL: OWNER})
         return str(volume["Name"])
 
     @_daemon_errors
@@ -902,6 +910,28 @@ class DockerRuntime:
             self._sandbox_labels.clear()
         return report
 
+    @_daemon_errors
+    def reap_orphans(self) -> list[str]:
+        """Remove the clusters whose game crashed: objects labelled by a process of
+        this host that no longer runs. Returns the cluster ids removed."""
+        host = socket.gethostname()
+        owners: dict[str, str] = {}
+        for summary in self.api.containers(all=True, filters={"label": [OWNER_LABEL]}):
+            labels = summary.get("Labels") or {}
+            owners[labels.get(CLUSTER_LABEL, "")] = labels.get(OWNER_LABEL, "")
+        for network in self.api.networks(filters={"label": [OWNER_LABEL]}):
+            labels = network.get("Labels") or {}
+            owners.setdefault(labels.get(CLUSTER_LABEL, ""), labels.get(OWNER_LABEL, ""))
+        reaped = []
+        for cluster_id, owner in sorted(owners.items()):
+            owner_host, _, pid = owner.rpartition(":")
+            if not cluster_id or owner_host != host or not pid.isdigit() or _alive(int(pid)):
+                continue
+            log.warning("removing cluster %s, left behind by process %s", cluster_id, pid)
+            self.cleanup(cluster_id)
+            reaped.append(cluster_id)
+        return reaped
+
     def close(self) -> None:
         """Stop the event thread and the connection; containers are left to the kubelet/cleanup."""
         self._closed.set()
@@ -919,6 +949,16 @@ class DockerRuntime:
             self._event_thread.join(timeout=2)
         if self._client is not None:
             self._client.close()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: alive
+    return True
 
 
 def _why(exc: BaseException) -> str:

@@ -267,3 +267,34 @@ def test_commands_with_a_daemon(built_images: ImageBuilder, capsys) -> None:
     assert "OK  Docker daemon" in out and "OK  image kubequest/toolbox:1.0 is built" in out
     assert main(["cleanup", "--cluster", session_cluster_id()]) == 0
     assert "removed 0 container(s)" in capsys.readouterr().out
+
+
+def test_a_crashed_games_cluster_is_reaped_at_the_next_start(runtime: DockerRuntime) -> None:
+    """Objects whose owning process is gone are removed; a live owner's are kept."""
+    import subprocess
+    import sys
+
+    from engine.runtime import docker as docker_module
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    dead_pid = int(dead.stdout)
+    crashed = DockerRuntime(f"{runtime.cluster_id}-crashed")
+    try:
+        original = docker_module.OWNER
+        docker_module.OWNER = f"{original.rpartition(':')[0]}:{dead_pid}"
+        try:
+            crashed.run_pod_sandbox("uid-1", "left", "default", "left", {})
+        finally:
+            docker_module.OWNER = original
+        runtime.run_pod_sandbox("uid-2", "alive", "default", "alive", {})
+        reaped = runtime.reap_orphans()
+        assert crashed.cluster_id in reaped and runtime.cluster_id not in reaped
+        label = f"io.kubequest.cluster={crashed.cluster_id}"
+        assert runtime.api.containers(all=True, filters={"label": [label]}) == []
+        assert runtime.api.networks(filters={"label": [label]}) == []
+        alive = f"io.kubequest.cluster={runtime.cluster_id}"
+        assert runtime.api.containers(all=True, filters={"label": [alive]})
+    finally:
+        crashed.cleanup(crashed.cluster_id)
+        crashed.close()
