@@ -17,7 +17,7 @@ from engine.api.errors import KubeQuestError
 from . import __version__
 
 # Sub-command modules, in the order `--help` lists them.
-COMMANDS = ["validate", "images", "doctor", "cleanup", "levels", "run", "pack", "serve"]
+COMMANDS = ["play", "validate", "images", "doctor", "cleanup", "levels", "run", "pack", "serve"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -50,8 +50,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
-        parser.print_help()
-        return 0
+        from .commands.play import run_tui
+
+        args.run = run_tui  # bare `kubequest`: the game, on the level map
     try:
         return int(args.run(args) or 0)
     except KubeQuestError as exc:

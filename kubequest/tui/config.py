@@ -1,0 +1,52 @@
+"""What a game is built from: the runtime, the packs, where progress goes, the clock.
+
+`create_app()` fills one in; tests pass a VirtualClock in manual mode, a fixed
+seed and a temporary data folder, so every frame is reproducible.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine.clock import Clock
+from engine.config import DEFAULT_TIMING, Timing
+
+from ..levels.loader import BUILTIN_PACKS
+from ..levels.progress import FILENAME, data_dir
+from ..runtime_select import RuntimeChoice
+
+DEFAULT_TIME_SCALE = 0.2  # back-offs and node timeouts run 5× faster in the game
+
+
+@dataclass
+class GameConfig:
+    runtime: str | RuntimeChoice = "auto"
+    packs: list[str | Path] = field(default_factory=list)
+    builtin_dir: Path | None = BUILTIN_PACKS
+    data_dir: Path | None = None
+    clock_factory: Callable[[], Clock] | None = None
+    manual_clock: bool = False  # tests: the cluster moves only when the test advances it
+    seed: int = 0
+    time_scale: float = DEFAULT_TIME_SCALE
+    start_level: str | None = None
+    check_images: bool = True  # on Docker, build missing workload images first
+    image_store_factory: Callable[[], Any] | None = None  # tests: a fake Docker for the builder
+    runtime_factory: Callable[[Clock], Any] | None = None  # tests: a runtime of their own making
+
+    @property
+    def progress_path(self) -> Path:
+        return (self.data_dir or data_dir()) / FILENAME
+
+    @property
+    def timing(self) -> Timing:
+        return DEFAULT_TIMING if self.time_scale == 1 else DEFAULT_TIMING.scaled(self.time_scale)
+
+    @property
+    def pace(self) -> str:
+        """How the game's time scale reads in the UI."""
+        if self.time_scale == 1:
+            return "timers ×1"
+        return f"timers ×{self.time_scale:g}"

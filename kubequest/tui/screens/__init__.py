@@ -1,0 +1,1 @@
+"""Screens: the level map, a level, an object up close, victory, help, dialogs."""
