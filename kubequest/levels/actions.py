@@ -7,8 +7,12 @@
 `perform(cluster, action)` acts the way the real thing would happen: a killed
 container is a process dying (the kubelet sees it die and restarts it), a
 deleted Pod goes through the API (its ReplicaSet replaces it), a failed node
-stops its kubelet (the node lifecycle controller notices, later). Targets are
-picked in name order, so a level plays the same every time.
+stops its kubelet (the node lifecycle controller notices, later), an added
+node registers and starts its kubelet (the scheduler and the DaemonSet
+controller see it join). Targets are picked in name order, so a level plays
+the same every time.
+
+`addNode` is a KubeQuest extension of PRODUCT.md's action list.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.api.errors import KubeQuestError
+from engine.cluster import NodeConfig
 
 from .checks import DEFAULT_NAMESPACE, live_pods, selector_text
 
@@ -86,6 +91,32 @@ def recover_node(cluster: Any, action: dict[str, Any]) -> str:
     return f"recovered node {name}"
 
 
+def node_config(action: dict[str, Any]) -> NodeConfig:
+    """The NodeConfig an addNode action describes: its fields are those of a
+    `cluster.nodes` entry, with the same defaults (4 CPU, 4Gi)."""
+    return NodeConfig(
+        name=str(action.get("node")),
+        cpu=str(action.get("cpu", "4")),
+        memory=str(action.get("memory", "4Gi")),
+        labels={str(k): str(v) for k, v in (action.get("labels") or {}).items()},
+        taints=[dict(t) for t in action.get("taints") or [] if isinstance(t, dict)],
+    )
+
+
+def add_node(cluster: Any, action: dict[str, Any]) -> str:
+    """A new node joins: its Node object is registered and its kubelet starts
+    (heartbeats, then runs whatever the scheduler or a DaemonSet puts there)."""
+    cfg = node_config(action)
+    if cluster.store.try_get("Node", cfg.name, copy=False) is not None \
+            or cfg.name in getattr(cluster, "kubelets", {}):
+        raise ActionFailed(f'node "{cfg.name}" is already in this cluster: addNode needs a new node name')
+    try:
+        cluster.add_node(cfg)
+    except KubeQuestError as exc:
+        raise ActionFailed(f'node "{cfg.name}" could not join: {exc}') from None
+    return f"added node {cfg.name} (it joined the cluster)"
+
+
 def cordon_node(cluster: Any, action: dict[str, Any]) -> str:
     name = _node(cluster, action)
 
@@ -115,6 +146,7 @@ ACTIONS = {
     "recoverNode": recover_node,
     "cordonNode": cordon_node,
     "scale": scale,
+    "addNode": add_node,  # a KubeQuest extension of PRODUCT.md §2's list
 }
 
 

@@ -128,6 +128,7 @@ class LevelChecker(SpecChecker):
         r.integer(obj, "timeLimitSeconds", "", 1)
         r.integer(obj, "parSeconds", "", 1)
         self._cluster(obj.get("cluster"))
+        self.collect_added_nodes({k: obj.get(k) for k in ("objectives", "steps", "events")})
         for key in ("briefing", "debrief"):
             if key in obj:
                 self._single_file(obj[key], key)
@@ -185,22 +186,7 @@ class LevelChecker(SpecChecker):
             if node.get("name") in self.node_names:
                 self.r.error(join(path, "name"), f'node "{node["name"]}" is listed twice')
             self.node_names.add(str(node.get("name")))
-            for key in ("cpu", "memory"):
-                if key in node and not isinstance(node[key], (str, int)):
-                    self.r.error(join(path, key), 'must be a quantity such as "2" or "2Gi"')
-            if "labels" in node and not (isinstance(node["labels"], dict) and all(
-                    isinstance(v, (str, int, float, bool)) for v in node["labels"].values())):
-                self.r.error(join(path, "labels"), "must be a mapping of label names to values")
-            if "taints" in node:
-                taints = node["taints"]
-                if not isinstance(taints, list):
-                    self.r.error(join(path, "taints"), "must be a list")
-                    continue
-                for j, taint in enumerate(taints):
-                    tp = f"{path}.taints[{j}]"
-                    if self.r.mapping(taint, tp, {"key", "effect"}, {"value"}):
-                        self.r.string(taint, "effect", tp,
-                                      choices=("NoSchedule", "PreferNoSchedule", "NoExecute"))
+            self.node_fields(node, path)
 
     # -- objectives and steps --
 

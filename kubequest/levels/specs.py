@@ -49,6 +49,8 @@ ACTION_FIELDS: dict[str, tuple[set[str], set[str]]] = {
     "recoverNode": ({"node"}, set()),
     "cordonNode": ({"node"}, set()),
     "scale": ({"deployment", "replicas"}, {"namespace"}),
+    # A KubeQuest extension of PRODUCT.md §2's list: a node joins (fields as in cluster.nodes).
+    "addNode": ({"node"}, {"cpu", "memory", "labels", "taints"}),
 }
 OBJECTIVES_MET = "objectivesMet"
 
@@ -181,7 +183,41 @@ class SpecChecker:
 
     def __init__(self, r: Reporter):
         self.r = r
-        self.node_names: set[str] = {"node-1"}  # actions may only name the level's nodes
+        self.node_names: set[str] = {"node-1"}  # actions may only name the level's nodes…
+        self.added_nodes: set[str] = set()  # …or those an addNode action brings in
+        self._adds_seen: set[str] = set()
+
+    def collect_added_nodes(self, level: Any) -> None:
+        """The nodes the level's addNode actions bring in (events, survives, at any
+        depth), so that other actions may name them wherever they come in the file."""
+        if isinstance(level, dict):
+            if level.get("type") == "addNode" and isinstance(level.get("node"), str):
+                self.added_nodes.add(level["node"])
+            for value in level.values():
+                self.collect_added_nodes(value)
+        elif isinstance(level, list):
+            for item in level:
+                self.collect_added_nodes(item)
+
+    def node_fields(self, node: dict, path: str) -> None:
+        """The fields of a node (a cluster.nodes entry, an addNode action): quantities,
+        labels and taints."""
+        for key in ("cpu", "memory"):
+            if key in node and not isinstance(node[key], (str, int)):
+                self.r.error(join(path, key), 'must be a quantity such as "2" or "2Gi"')
+        if "labels" in node and not (isinstance(node["labels"], dict) and all(
+                isinstance(v, (str, int, float, bool)) for v in node["labels"].values())):
+            self.r.error(join(path, "labels"), "must be a mapping of label names to values")
+        if "taints" in node:
+            taints = node["taints"]
+            if not isinstance(taints, list):
+                self.r.error(join(path, "taints"), "must be a list")
+                return
+            for j, taint in enumerate(taints):
+                tp = f"{path}.taints[{j}]"
+                if self.r.mapping(taint, tp, {"key", "effect"}, {"value"}):
+                    self.r.string(taint, "effect", tp,
+                                  choices=("NoSchedule", "PreferNoSchedule", "NoExecute"))
 
     def check(self, spec: Any, path: str) -> None:
         """A check: its type, its fields, and the nested checks of stable/survives/all/any/not."""
@@ -328,6 +364,27 @@ class SpecChecker:
         self.r.integer(action, "replicas", path, 0)
         for key in ("namespace", "container", "deployment", "node"):
             self.r.string(action, key, path)
-        if isinstance(action.get("node"), str) and action["node"] not in self.node_names:
-            self.r.error(join(path, "node"), f'no node "{action["node"]}" in this level\'s cluster '
-                                              f'(nodes: {", ".join(sorted(self.node_names))})')
+        node = action.get("node")
+        if atype == "addNode":
+            self._add_node(action, path)
+        elif isinstance(node, str) and node not in self.node_names | self.added_nodes:
+            added = f' and, added during play, {", ".join(sorted(self.added_nodes))}' if self.added_nodes else ""
+            self.r.error(join(path, "node"), f'no node "{node}" in this level\'s cluster '
+                                              f'(nodes: {", ".join(sorted(self.node_names))}{added})')
+
+    def _add_node(self, action: dict, path: str) -> None:
+        node = action.get("node")
+        if not isinstance(node, str):
+            return
+        if not NAME_RE.match(node):
+            self.r.error(join(path, "node"), f'"{node}" must be a node name of lowercase letters, '
+                                              'digits and dashes (e.g. "node-4")')
+        elif node in self.node_names:
+            self.r.error(join(path, "node"), f'node "{node}" is already in this level\'s cluster '
+                                              f'(nodes: {", ".join(sorted(self.node_names))}): '
+                                              'addNode needs a new node name')
+        elif node in self._adds_seen:
+            self.r.error(join(path, "node"), f'node "{node}" is added twice: each addNode needs '
+                                              'a new node name')
+        self._adds_seen.add(node)
+        self.node_fields(action, path)

@@ -65,6 +65,7 @@ def describe_action(action: dict[str, Any]) -> str:
         "failNode": f"fail node {action.get('node')}",
         "recoverNode": f"recover node {action.get('node')}",
         "cordonNode": f"cordon node {action.get('node')}",
+        "addNode": f"add node {action.get('node')}",
         "scale": f"scale Deployment {action.get('deployment')} to {action.get('replicas')}",
     }.get(str(t), str(t))
 
