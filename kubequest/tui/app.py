@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import signal
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -63,6 +64,7 @@ class KubeQuestApp(App[None]):
         self._gc_threshold = gc.get_threshold()
         gc.freeze()
         gc.set_threshold(50_000, 20, 50)
+        self._handle_signals()
         self.push_screen(MapScreen())
         self.call_after_refresh(self.load_levels)  # the first frame first, then the YAML
         if self.choice is None:
@@ -81,6 +83,24 @@ class KubeQuestApp(App[None]):
                                   severity="error", timeout=20, markup=False)
         progress = Progress.load(self.config.progress_path)
         self.call_from_thread(self._levels_loaded, packs, progress)
+
+    def _handle_signals(self) -> None:
+        """SIGTERM, or SIGHUP when the terminal closes: quit as ctrl+q does (removing the
+        level's containers), and remove the kubeconfigs at once, before anything can hang."""
+        if self.is_headless or not hasattr(signal, "SIGHUP"):
+            return
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            try:
+                loop.add_signal_handler(sig, self._terminated)
+            except (NotImplementedError, RuntimeError, ValueError):
+                pass
+
+    def _terminated(self) -> None:
+        from .driver import remove_live_kubeconfigs
+
+        remove_live_kubeconfigs()
+        self.call_later(self.action_quit)
 
     def _levels_loaded(self, packs: list[Pack], progress: Progress) -> None:
         self.packs, self.progress = packs, progress
@@ -244,9 +264,13 @@ def create_app(
     check_images: bool = True,
     image_store_factory=None,
     runtime_factory=None,
+    kubeconfig_dir: str | Path | None = None,
+    serve_kubectl: bool = True,
 ) -> KubeQuestApp:
     """The game, ready to `run()`. Tests: `create_app(runtime="sim", manual_clock=True,
-    data_dir=tmp_path)` gives a VirtualClock that moves only with `advance`."""
+    data_dir=tmp_path)` gives a VirtualClock that moves only with `advance`. Each level is
+    served to the real kubectl (`serve_kubectl`), its kubeconfig in `kubeconfig_dir` (default:
+    GameConfig.kubeconfig_path)."""
     config = GameConfig(
         runtime=choose_runtime("sim") if runtime == "sim" else runtime,
         packs=list(packs),
@@ -258,6 +282,8 @@ def create_app(
         check_images=check_images,
         image_store_factory=image_store_factory,
         runtime_factory=runtime_factory,
+        kubeconfig_dir=Path(kubeconfig_dir) if kubeconfig_dir is not None else None,
+        serve_kubectl=serve_kubectl,
     )
     if time_scale is not None:
         config.time_scale = time_scale

@@ -6,6 +6,7 @@ seed and a temporary data folder, so every frame is reproducible.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,10 +36,32 @@ class GameConfig:
     check_images: bool = True  # on Docker, build missing workload images first
     image_store_factory: Callable[[], Any] | None = None  # tests: a fake Docker for the builder
     runtime_factory: Callable[[Clock], Any] | None = None  # tests: a runtime of their own making
+    kubeconfig_dir: Path | None = None  # where levels' kubeconfigs go (default: see below)
+    serve_kubectl: bool = True  # serve each level to the real kubectl (engine.apiserver)
 
     @property
     def progress_path(self) -> Path:
         return (self.data_dir or data_dir()) / FILENAME
+
+    def kubeconfig_path(self, level_id: str) -> Path:
+        """Where the level's kubeconfig is written while it runs — the same path each time
+        the level is played, so an `export KUBECONFIG=…` in another terminal keeps working
+        after a restart:
+
+            kubeconfig_dir, when given
+            DATA/kubeconfig/              with a data folder given, or $KUBEQUEST_DATA_DIR
+            $XDG_RUNTIME_DIR/kubequest/   else, when that is set (private, cleared at logout)
+            DATA/kubeconfig/              else (~/.local/share/kubequest/kubeconfig/)
+        """
+        name = level_id.replace("/", "-") + ".yaml"
+        if self.kubeconfig_dir is not None:
+            return self.kubeconfig_dir / name
+        if self.data_dir is not None:
+            return self.data_dir / "kubeconfig" / name
+        runtime_dir = os.environ.get("XDG_RUNTIME_DIR")
+        if not os.environ.get("KUBEQUEST_DATA_DIR") and runtime_dir and Path(runtime_dir).is_dir():
+            return Path(runtime_dir) / "kubequest" / name
+        return data_dir() / "kubeconfig" / name
 
     @property
     def timing(self) -> Timing:

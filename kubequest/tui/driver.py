@@ -18,10 +18,21 @@ Two ways of running:
 
 Stored objects are never mutated in place (engine.api.store), so a snapshot
 can hand the UI the stored dicts themselves, without copies.
+
+With `DriverConfig.kubeconfig` set (the game sets it), the level's cluster is
+also served to the real kubectl: once the level runs, an engine.apiserver
+APIServer on 127.0.0.1 (a free port) answers for the same store, a kubeconfig
+for it is written to that path (mode 0600) and a `Serving` update says where.
+The server's handler threads write the store directly (it is thread-safe and
+wakes the loop), so what kubectl does shows in the next snapshot and the
+objectives see it; `external_change()` publishes at once (a manual clock
+otherwise only moves with `advance`). Leaving the level stops the server and
+removes the kubeconfig; so does the interpreter exiting with a level still up.
 """
 
 from __future__ import annotations
 
+import atexit
 import queue
 import shutil
 import tempfile
@@ -85,6 +96,16 @@ class ClusterSnapshot:
 
 
 @dataclass(frozen=True)
+class Serving:
+    """The level's API server for the real kubectl (or why there is none)."""
+    kubeconfig: Path | None
+    export_line: str = ""
+    url: str = ""
+    env: dict[str, str] = field(default_factory=dict)  # what kubectl runs with
+    error: str | None = None
+
+
+@dataclass(frozen=True)
 class Applied:
     lines: tuple[str, ...]
     error: str | None = None
@@ -135,7 +156,35 @@ class DriverConfig:
     seed: int = 0
     manual: bool = False  # True: a VirtualClock moved only by advance()
     runtime_factory: Callable[[Clock], Any] | None = None
+    kubeconfig: Path | None = None  # serve the level to kubectl, with a kubeconfig here
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+# Kubeconfigs written by running levels, removed at exit if a level was not closed
+# (the app crashed past its own clean-up). One lock: a restarted level writes the same
+# path while the old one removes it, and only the owner of the token may remove it.
+_KUBECONFIG_LOCK = threading.Lock()
+_LIVE_KUBECONFIGS: dict[Path, str] = {}
+
+
+def _remove_kubeconfig(path: Path, token: str) -> None:
+    from engine.apiserver.kubeconfig import is_ours
+
+    with _KUBECONFIG_LOCK:
+        if _LIVE_KUBECONFIGS.get(path) == token:
+            del _LIVE_KUBECONFIGS[path]
+        if is_ours(path, token):
+            try:
+                path.unlink()
+            except OSError:
+                pass
+
+
+@atexit.register
+def remove_live_kubeconfigs() -> None:
+    """Remove every kubeconfig a running level wrote (at exit, or on a signal)."""
+    for path, token in list(_LIVE_KUBECONFIGS.items()):
+        _remove_kubeconfig(path, token)
 
 
 class LevelDriver:
@@ -171,6 +220,9 @@ class LevelDriver:
         self._last_explain = 0.0
         self._explained: SessionState | None = None
         self._lost = False
+        self.server: Any = None  # engine.apiserver.APIServer while the level is served
+        self.kubeconfig: Path | None = None
+        self._kubectl_cache: Path | None = None
 
     # ---- life cycle (any thread) ----------------------------------------------------
 
@@ -247,6 +299,15 @@ class LevelDriver:
     def refresh(self) -> Future:
         return self._submit(lambda: self._publish(force=True))
 
+    def external_change(self) -> Future:
+        """Something outside the driver (kubectl, through the API server) wrote the store:
+        evaluate the objectives and publish now. On the wall clock the loop notices by
+        itself; on a manual clock the cluster still only moves with advance()."""
+        def run() -> None:
+            self._evaluate()
+            self._publish(force=True)
+        return self._submit(run)
+
     def logs(self, namespace: str, pod: str, container: str | None = None, *,
              previous: bool = False, tail: int | None = 500) -> str:
         """A container's logs. Read-only, so it runs on the caller's (worker) thread."""
@@ -272,6 +333,8 @@ class LevelDriver:
             self._emit(Started(self.workdir, self.session.choice.name, self.session.choice.reason))
             self._evaluate()
             self._publish(force=True)
+            if self.config.kubeconfig is not None:
+                self._serve(self.config.kubeconfig)
             while not self._stopping.is_set():
                 try:
                     if self.manual:
@@ -293,6 +356,7 @@ class LevelDriver:
     def _close(self) -> None:
         if self._stopped.is_set():
             return
+        self._stop_serving()  # first: kubectl never talks to a cluster being taken down
         self._stopped.set()
         try:
             self.session.close()
@@ -307,6 +371,49 @@ class LevelDriver:
                 except queue.Empty:
                     break
             self._emit(Stopped())
+
+    def _serve(self, path: Path) -> None:
+        """Start the level's API server and write its kubeconfig; a failure leaves the level
+        playable without kubectl, and says why."""
+        from engine.apiserver import APIServer
+        from engine.apiserver.kubeconfig import write_kubeconfig
+
+        assert self.session.cluster is not None
+        try:
+            server = APIServer(self.session.cluster).start()
+            self.server = server
+            path = Path(path).expanduser().resolve()
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            with _KUBECONFIG_LOCK:
+                written = write_kubeconfig(path, server.url, server.token,
+                                           ca_data=server.certificate.ca_data)
+                _LIVE_KUBECONFIGS[written] = server.token
+            self.kubeconfig = written
+            # kubectl's discovery cache, per level: ~/.kube/cache would collect one folder
+            # per port the game ever used.
+            self._kubectl_cache = Path(tempfile.mkdtemp(prefix="kubequest-kubectl-cache-"))
+        except Exception as exc:  # noqa: BLE001 - the level goes on without kubectl
+            self._stop_serving()
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            self._emit(Serving(None, error=f"kubectl cannot reach this level: {reason}"))
+            return
+        self._emit(Serving(written, export_line=server.export_line(written), url=server.url,
+                           env={"KUBECONFIG": str(written),
+                                "KUBECACHEDIR": str(self._kubectl_cache)}))
+
+    def _stop_serving(self) -> None:
+        server, self.server = self.server, None
+        if server is not None:
+            try:
+                server.stop()
+            except Exception as exc:  # noqa: BLE001 - cleanup goes on
+                self._emit(Failed(f"stopping the level's API server: {exc}", fatal=False))
+            if self.kubeconfig is not None:
+                _remove_kubeconfig(self.kubeconfig, server.token)
+        self.kubeconfig = None
+        if self._kubectl_cache is not None:
+            shutil.rmtree(self._kubectl_cache, ignore_errors=True)
+            self._kubectl_cache = None
 
     def _run_commands(self) -> None:
         while not self._stopping.is_set():

@@ -1,19 +1,28 @@
 """SVG snapshots at 120×40: the map, a level in progress, describe and logs, victory.
 
 Deterministic by construction: the sim runtime on a VirtualClock that only the test moves,
-seed 0 (pod names), a temporary save folder, the test packs only, toasts cleared.
+seed 0 (pod names), a temporary save folder, the test packs only, toasts cleared; the
+level's kubeconfig (its path is on screen, in the export line) in a fixed folder.
 Update with `pytest tests/tui --snapshot-update` after checking the new pictures.
 """
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from textual.widgets import TextArea
 
 from kubequest.tui.screens.victory import VictoryScreen
 
-from .conftest import SIZE, advance, level_screen, make_app, synced, wait_until
+from .conftest import SIZE, advance, level_screen, synced, wait_until
+from .conftest import make_app as _make_app
+
+KUBECONFIGS = Path("/tmp/kubequest-tui-snapshots")  # the export line shows this path
+
+
+def make_app(data_dir, **kw):
+    return _make_app(data_dir, kubeconfig_dir=KUBECONFIGS, **kw)
 
 
 def _seed_progress(data_dir) -> None:

@@ -29,13 +29,14 @@ HELP = """\
 | ctrl+r | restart the level: fresh cluster, files as they were |
 | ctrl+b | show / hide the briefing |
 | i | edit the workspace (tab moves between panels too) |
-| esc | leave the editor / clear the filter / back to the map |
+| esc | leave the editor / clear the filter / close kubectl / back to the map |
 | h or F2 | next hint — costs the no-hint star, asks first |
 | w or F3 | why not yet? — explain each unmet objective |
 | x or F4 | chaos: kill a container, delete a pod, fail or recover a node |
 | 1–5 | pods · workloads · nodes · owner tree · events |
 | : | switch view by name: `:pods` `:deploy` `:svc` `:nodes` `:tree` `:events` |
 | / | filter the tables by name |
+| ! | kubectl prompt: runs the real kubectl against the level (`get pods -o wide`; ↑↓ history, esc closes); the line under the header is the `export KUBECONFIG=…` for another terminal |
 | d · y · l · e | describe · YAML · logs · events of the selected object |
 | enter | describe the selected row |
 

@@ -2,6 +2,9 @@
 
 The cluster runs in a LevelDriver thread; this screen only receives its
 updates (DriverUpdate messages) and asks it for things (apply, hint, chaos).
+The driver also serves the level to the real kubectl: the line under the
+header is the `export KUBECONFIG=…` for another terminal, and `!` opens a
+kubectl prompt (widgets/kubectl_prompt.py) right here.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from ..driver import (
     LevelDriver,
     RuntimeBack,
     RuntimeLost,
+    Serving,
     Started,
     Won,
 )
@@ -50,6 +54,7 @@ from ..views import (
 )
 from ..widgets.editor import WorkspaceEditor
 from ..widgets.events_log import EventsLog
+from ..widgets.kubectl_prompt import KubectlPanel
 from ..widgets.objectives import ObjectivesPanel
 from ..widgets.owner_tree import OwnerTree
 from ..widgets.resource_table import ResourceTable, split_key
@@ -87,7 +92,7 @@ def clock_text(seconds: float) -> str:
 class LevelScreen(Screen[None]):
     CSS_PATH = "level.tcss"
     TYPING_ACTIONS: ClassVar[frozenset[str]] = frozenset({"hint", "why", "chaos", "describe", "logs", "yaml", "events", "filter",
-                      "command", "cluster_tab", "edit", "help"})
+                      "command", "cluster_tab", "edit", "help", "kubectl"})
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "apply", "Apply", priority=True),
@@ -106,6 +111,7 @@ class LevelScreen(Screen[None]):
         Binding("e", "events", "Events", show=False),
         Binding("slash", "filter", "Filter"),
         Binding("colon", "command", "View", show=False),
+        Binding("exclamation_mark", "kubectl", "kubectl", show=False),  # the export bar says so
         Binding("i", "edit", "Edit", show=False),
         Binding("1", "cluster_tab('pods')", "Pods", show=False),
         Binding("2", "cluster_tab('workloads')", "Workloads", show=False),
@@ -132,11 +138,13 @@ class LevelScreen(Screen[None]):
         self._last_draw = 0.0
         self._objectives_key: tuple = ()
         self._header_text = ""
+        self.serving: Serving | None = None
         app = self.app
-        config = DriverConfig(choice=app.choice, clock_factory=app.config.clock_factory,  # type: ignore[attr-defined]
-                              timing=app.config.timing, seed=app.config.seed,  # type: ignore[attr-defined]
-                              manual=app.config.manual_clock,  # type: ignore[attr-defined]
-                              runtime_factory=app.config.runtime_factory)  # type: ignore[attr-defined]
+        game = app.config  # type: ignore[attr-defined]
+        config = DriverConfig(choice=app.choice, clock_factory=game.clock_factory,  # type: ignore[attr-defined]
+                              timing=game.timing, seed=game.seed, manual=game.manual_clock,
+                              runtime_factory=game.runtime_factory,
+                              kubeconfig=game.kubeconfig_path(level.id) if game.serve_kubectl else None)
         self.driver = LevelDriver(level, config, self._emit, hints_used=len(self.hints))
         self.files = workspace_files(level, self.driver.workdir)
 
@@ -148,6 +156,10 @@ class LevelScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(id="level-header")
+        with Horizontal(id="kubectl-bar"):
+            yield Label("kubectl", id="kubectl-label")
+            yield Static("starting the level's API server…", id="export-line", markup=False)
+            yield Label("[b]![/b] runs kubectl here · click copies", id="kubectl-keys")
         yield Static(id="banner")
         with Horizontal(id="body"):
             with Vertical(id="left"):
@@ -176,13 +188,20 @@ class LevelScreen(Screen[None]):
                         yield OwnerTree(id="owner-tree")
                     with TabPane("5 Events", id="events"):
                         yield EventsLog(id="events-log")
-                yield Input(placeholder="filter by name (esc clears)", id="filter")
+                yield Input(placeholder="filter by name (esc clears)", id="filter",
+                            select_on_focus=False)  # `:` then typing keeps the colon
+        assert self.driver is not None
+        yield KubectlPanel(cwd=self.driver.workdir, id="kubectl")
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#banner").display = False
         self.query_one("#hints").display = bool(self.hints)
         self.query_one("#filter").display = False
+        self.query_one("#kubectl").display = False
+        if not self.app.config.serve_kubectl:  # type: ignore[attr-defined]
+            self.query_one("#kubectl-bar").display = False
+            self.query_one(KubectlPanel).not_served("this game does not serve its levels to kubectl.")
         self._show_hints()
         self._header()
         app = self.app
@@ -214,6 +233,8 @@ class LevelScreen(Screen[None]):
         elif isinstance(update, Started):
             self.runtime_name = update.runtime
             self._header()
+        elif isinstance(update, Serving):
+            self._serving(update)
         elif isinstance(update, Applied):
             self._applied(update)
         elif isinstance(update, Won):
@@ -304,6 +325,25 @@ class LevelScreen(Screen[None]):
         if text is not None:
             banner.update(text)
 
+    def _serving(self, update: Serving) -> None:
+        self.serving = update
+        panel = self.query_one(KubectlPanel)
+        line = self.query_one("#export-line", Static)
+        if update.error is not None or update.kubeconfig is None:
+            message = update.error or "kubectl cannot reach this level"
+            line.update(message)
+            panel.not_served(message)
+        else:
+            line.update(update.export_line)
+            panel.serve(update.env)
+
+    @on(events.Click, "#export-line")
+    def _copy_export_line(self) -> None:
+        if self.serving is not None and self.serving.export_line:
+            self.app.copy_to_clipboard(self.serving.export_line)
+            self.notify(f"{self.serving.export_line}\n— paste it into another terminal, then "
+                        "kubectl get pods", title="Copied", markup=False)
+
     def _applied(self, update: Applied) -> None:
         if update.error:
             self.notify(update.error, title="Apply refused", severity="error", timeout=10, markup=False)
@@ -369,7 +409,8 @@ class LevelScreen(Screen[None]):
 
     def _typing(self) -> bool:
         focused = self.focused
-        return focused is not None and focused.__class__.__name__ in ("ManifestEditor", "Input")
+        return focused is not None and (isinstance(focused, Input)
+                                        or focused.__class__.__name__ == "ManifestEditor")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Letters type into the editor or the filter, so while typing the footer offers the
@@ -446,6 +487,10 @@ class LevelScreen(Screen[None]):
         if focused is not None and focused.__class__.__name__ == "ManifestEditor":
             self._focus_cluster()
             return
+        panel = self.query_one(KubectlPanel)
+        if panel.display:  # open, with the focus elsewhere: close it before leaving the level
+            panel.action_close()
+            return
 
         def answer(yes: bool | None) -> None:
             if yes:
@@ -466,6 +511,19 @@ class LevelScreen(Screen[None]):
 
     def action_cluster_tab(self, tab: str) -> None:
         self.query_one("#cluster", TabbedContent).active = tab
+        self._focus_cluster()
+
+    def action_kubectl(self, line: str | None = None) -> None:
+        self.query_one(KubectlPanel).open(line)
+
+    @on(KubectlPanel.Ran)
+    def _kubectl_ran(self) -> None:
+        # kubectl may have changed the cluster: evaluate and redraw now, not at the next tick.
+        if self.driver is not None and not self.driver.stopped:
+            self.driver.external_change()
+
+    @on(KubectlPanel.Closed)
+    def _kubectl_closed(self) -> None:
         self._focus_cluster()
 
     def action_command(self) -> None:
@@ -495,10 +553,13 @@ class LevelScreen(Screen[None]):
             tab = TAB_ALIASES.get(value[1:].strip().lower())
             event.input.value = ""
             event.input.display = False
-            if tab:
+            if value[1:].split(maxsplit=1)[0:1] in (["kubectl"], ["k"]):
+                self.action_kubectl(value[1:].strip())  # `:kubectl get pods`
+            elif tab:
                 self.action_cluster_tab(tab)
             else:
-                self.notify(f"unknown view {value!r}: try :pods, :deploy, :svc, :nodes, :tree, :events",
+                self.notify(f"unknown view {value!r}: try :pods, :deploy, :svc, :nodes, :tree, "
+                            ":events — or :kubectl get pods",
                             severity="warning", markup=False)
             return
         if not value:
@@ -654,6 +715,8 @@ class LevelScreen(Screen[None]):
             PaletteCommand("YAML", "the selected object as YAML (y)", self.action_yaml),
             PaletteCommand("Events", "events of the selected object (e)", self.action_events),
             PaletteCommand("Filter", "filter the cluster tables by name (/)", self.action_filter),
+            PaletteCommand("kubectl", "run the real kubectl against this level (!)",
+                           self.action_kubectl),
             PaletteCommand("Toggle the briefing", "show or hide the briefing (ctrl+b)",
                            self.action_toggle_briefing),
             PaletteCommand("Edit the workspace", "focus the editor (i)", self.action_edit),
