@@ -5,6 +5,10 @@ queue. One pass runs the due timers, hands runtime events to their kubelet
 (PLEG), then lets every component drain its queue. On a VirtualClock, when no
 work is left the loop jumps the clock straight to the next timer or runtime
 event — a five-minute back-off costs no wall time.
+
+A component may also work in threads of its own (the kubelet's pod workers,
+on a wall clock only). It then has `busy()`, and wakes the loop when a piece of
+that work ends: the loop is not idle while any component is busy.
 """
 
 from __future__ import annotations
@@ -91,14 +95,37 @@ class ControlLoop:
             return None
 
     def settle(self, max_passes: int = 100_000) -> int:
-        """Step until nothing is left to do now."""
+        """Step until nothing is left to do now, and no component is busy in its threads."""
         total = 0
         for _ in range(max_passes):
+            # Asked before the pass: a worker that ends during it may have queued
+            # work (its status write) that only the next pass sees.
+            busy = self.busy()
             n = self.step()
             total += n
             if n == 0:
-                break
+                if not busy:
+                    break
+                if self.busy():
+                    self._wait_for_components()
         return total
+
+    def busy(self) -> bool:
+        """True while a component has work under way in its own threads."""
+        for c in self.components:
+            busy = getattr(c, "busy", None)
+            if busy is not None and busy():
+                return True
+        return False
+
+    def _wait_for_components(self) -> None:
+        """Sleep until a busy component wakes the loop (a worker finished), at most 50 ms.
+
+        The wake-up is cleared only after a component reported busy; a pass
+        always follows, so nothing woken for is missed.
+        """
+        self._wake.wait(0.05)
+        self._wake.clear()
 
     def next_wakeup(self) -> float | None:
         times = [t for t in (self.ctx.timers.next_time(),

@@ -13,12 +13,15 @@ keeps two: one for container restarts (pkg/kubelet/kubelet.go: `backOffPeriod`
   event is the container's finish time, so a container that ran for 10 minutes
   before crashing is restarted at once.
 
+Thread-safe: pod workers of different pods share one Backoff (their keys differ).
+
 `go_duration` prints seconds the way Go prints a time.Duration, because the
 kubelet's messages embed one: `back-off 5m0s restarting failed container=…`.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Hashable
 from dataclasses import dataclass
 
@@ -40,45 +43,52 @@ class Backoff:
         # hasExpired: "consider stable if it's ok for twice the maxDuration"
         self.reset_after = 2 * max_duration if reset_after is None else reset_after
         self._entries: dict[Hashable, _Entry] = {}
+        self._lock = threading.Lock()
 
     def get(self, key: Hashable) -> float:
         """The current back-off window (0 when there is none)."""
-        entry = self._entries.get(key)
-        return entry.backoff if entry else 0.0
+        with self._lock:
+            entry = self._entries.get(key)
+            return entry.backoff if entry else 0.0
 
     def next(self, key: Hashable, event_time: float) -> None:
         """Move to the next window (doubling, capped), stamped now."""
-        entry = self._entries.get(key)
-        if entry is None or self._expired(event_time, entry):
-            entry = self._entries[key] = _Entry(self.initial, 0.0)
-        else:
-            entry.backoff = min(entry.backoff * 2, self.max_duration)
-        entry.last_update = self.clock.now()
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None or self._expired(event_time, entry):
+                entry = self._entries[key] = _Entry(self.initial, 0.0)
+            else:
+                entry.backoff = min(entry.backoff * 2, self.max_duration)
+            entry.last_update = self.clock.now()
 
     def is_in_backoff_since(self, key: Hashable, event_time: float) -> bool:
         """True while less than the window has passed since `event_time` (restarts:
         the container's finishedAt)."""
-        entry = self._entries.get(key)
-        if entry is None or self._expired(event_time, entry):
-            return False
-        return self.clock.now() - event_time < entry.backoff
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None or self._expired(event_time, entry):
+                return False
+            return self.clock.now() - event_time < entry.backoff
 
     def is_in_backoff_since_update(self, key: Hashable, event_time: float) -> bool:
         """True while less than the window has passed since the last `next()` (pulls)."""
-        entry = self._entries.get(key)
-        if entry is None or self._expired(event_time, entry):
-            return False
-        return event_time - entry.last_update < entry.backoff
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None or self._expired(event_time, entry):
+                return False
+            return event_time - entry.last_update < entry.backoff
 
     def expires_at(self, key: Hashable, since: float | None = None) -> float | None:
         """When the window that started at `since` (default: the last update) ends."""
-        entry = self._entries.get(key)
-        if entry is None:
-            return None
-        return (entry.last_update if since is None else since) + entry.backoff
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            return (entry.last_update if since is None else since) + entry.backoff
 
     def delete(self, key: Hashable) -> None:
-        self._entries.pop(key, None)
+        with self._lock:
+            self._entries.pop(key, None)
 
     def _expired(self, event_time: float, entry: _Entry) -> bool:
         return event_time - entry.last_update > self.reset_after

@@ -20,11 +20,23 @@ queues their (namespace, name); `sync(key)` then does what SyncPod does:
 Runtime events come through `loop.sandbox_owners[sandbox_id]` (the PLEG);
 ConfigMaps, Secrets and PVCs a pod uses re-sync it when they appear or change.
 Everything is O(1) per event and O(containers of the pod) per sync.
+
+Pod workers (pod_workers.py). On a wall clock the loop's thread only pops
+keys and hands each to a small pool of threads, so pods start side by side
+while one pod's syncs stay strictly in order; on a VirtualClock `sync` runs
+inline, one pod after the other, as before. What the workers share is kept
+safe: the pod table (`pods`, `_sandboxes`, `_deps`) behind `_lock`, which is
+never held across a call to the store or the runtime (the store calls
+`handle` under its own lock); the probe manager and the back-offs lock their
+own tables; everything else a sync touches belongs to its one pod, or is the
+thread-safe store, queue and timers.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import threading
 from collections import defaultdict
 from typing import Any
 
@@ -39,6 +51,7 @@ from .images import ERR_IMAGE_PULL, IMAGE_PULL_BACKOFF, ImageManager
 from .kuberuntime import CRASH_LOOP_BACK_OFF, RuntimeManager
 from .node_status import node_internal_ip, post_node_status
 from .pod_state import PodRecord, gone_ok, refresh
+from .pod_workers import DEFAULT_POD_WORKERS, PodWorkers
 from .prober import ProbeManager
 from .status import TERMINAL, generate_api_pod_status
 from .volumes import VolumeManager, failed_mount_message
@@ -47,6 +60,19 @@ log = logging.getLogger("engine.kubelet")
 
 Key = tuple[str, str]
 DEPENDENCY_KINDS = ("ConfigMap", "Secret", "PersistentVolumeClaim")
+POD_WORKERS_ENV = "KUBEQUEST_POD_WORKERS"
+STOP_WAIT_SECONDS = 60.0  # how long fail/shutdown wait for the syncs under way
+
+
+def default_pod_workers(clock: Any) -> int:
+    """How many pods sync at once: none in parallel on a VirtualClock (deterministic
+    simulation); else KUBEQUEST_POD_WORKERS, by default 4 (0 or 1: one at a time)."""
+    if getattr(clock, "virtual", False):
+        return 0
+    try:
+        return max(0, int(os.environ.get(POD_WORKERS_ENV, DEFAULT_POD_WORKERS)))
+    except ValueError:
+        return DEFAULT_POD_WORKERS
 
 
 def _node_of(pod: dict | None) -> str:
@@ -65,7 +91,8 @@ def _pod_changed(old: dict, new: dict) -> bool:
 class Kubelet:
     name = "kubelet"
 
-    def __init__(self, ctx: Context, node_name: str, runtime: ContainerRuntime, loop: Any = None):
+    def __init__(self, ctx: Context, node_name: str, runtime: ContainerRuntime, loop: Any = None,
+                 *, pod_workers: int | None = None):
         self.ctx = ctx
         self.store = ctx.store
         self.clock = ctx.clock
@@ -79,6 +106,7 @@ class Kubelet:
         self._sandboxes: dict[str, Key] = {}
         self._deps: dict[tuple[str, str, str], set[Key]] = defaultdict(set)
         self._host_ip = ""
+        self._lock = threading.Lock()  # pods, _sandboxes, _deps: never held across store/runtime calls
         self.backoff = Backoff(self.clock, self.timing.backoff_initial, self.timing.backoff_max,
                                self.timing.backoff_reset)
         self.images = ImageManager(runtime, self.clock, Backoff(
@@ -86,10 +114,19 @@ class Kubelet:
         self.volumes = VolumeManager(self.store, runtime)
         self.manager = RuntimeManager(self.store, runtime, self.clock, self.recorder, self.images,
                                       self.backoff, self.host_ip, self._register_sandbox)
-        self.probes = ProbeManager(ctx, runtime, self.recorder, self._lookup, self.queue.add)
+        self.probes = ProbeManager(ctx, runtime, self.recorder, self._lookup, self.queue.add,
+                                   self._syncing)
         self.running = True
         self.runtime_error: str | None = None  # why the runtime does not answer, if it does not
         self._heartbeat_generation = 0
+        if pod_workers is None:
+            pod_workers = default_pod_workers(self.clock)
+        if self.clock.virtual and pod_workers > 1:
+            raise ValueError("pod workers need a wall clock: a VirtualClock run stays sequential")
+        # None: every sync inline on the loop's thread (the VirtualClock, or one worker asked for).
+        self.workers: PodWorkers | None = PodWorkers(
+            self._sync_guarded, pod_workers, wake=ctx.wake,
+            name=f"kq-pod-worker-{node_name}") if pod_workers > 1 else None
         self._start_heartbeat()
 
     # ---- the Controller shape the ControlLoop drives ------------------------
@@ -106,7 +143,9 @@ class Kubelet:
             self.queue.add((md.get("namespace", ""), md.get("name", "")))
         elif kind in DEPENDENCY_KINDS:
             md = ev.object.get("metadata") or {}
-            for key in self._deps.get((kind, md.get("namespace", ""), md.get("name", "")), ()):
+            with self._lock:
+                keys = list(self._deps.get((kind, md.get("namespace", ""), md.get("name", "")), ()))
+            for key in keys:
                 self.queue.add(key)
 
     def resync_all(self) -> None:
@@ -115,6 +154,7 @@ class Kubelet:
             self.queue.add((md.get("namespace", ""), md["name"]))
 
     def process(self, budget: int = 10_000) -> int:
+        """Sync the queued pods: inline, or handed to the pod workers (the loop only dispatches)."""
         done = 0
         while done < budget:
             key = self.queue.pop()
@@ -123,14 +163,37 @@ class Kubelet:
             done += 1
             if not self.running or self.runtime_error is not None:
                 continue  # a dead node or runtime does nothing; recovery re-lists the pods
-            try:
-                self.sync(key)  # type: ignore[arg-type]
-            except RuntimeUnavailable as exc:
-                self._runtime_down(str(exc))
-            except Exception:
-                log.exception("kubelet %s: sync of pod %s/%s failed; retrying", self.node_name, *key)
-                self._requeue_key_after(key, 1.0)
+            if self.workers is not None:
+                self.workers.dispatch(key)
+            else:
+                self._sync_guarded(key)  # type: ignore[arg-type]
         return done
+
+    def _syncing(self, key: Key) -> bool:
+        return self.workers is not None and self.workers.active(key)
+
+    def busy(self) -> bool:
+        """True while a pod worker has a sync queued or running (the loop is not idle)."""
+        return self.workers is not None and self.workers.busy()
+
+    def _sync_guarded(self, key: Key) -> None:
+        """One sync; a failure is retried later, a runtime that stopped answering is waited for."""
+        if not self.running or self.runtime_error is not None:
+            return  # stopped meanwhile (a worker's pod synced again after fail/shutdown)
+        try:
+            self.sync(key)
+        except RuntimeUnavailable as exc:
+            self._runtime_down(str(exc))
+        except Exception:
+            log.exception("kubelet %s: sync of pod %s/%s failed; retrying", self.node_name, *key)
+            self._requeue_key_after(key, 1.0)
+
+    def _wait_for_workers(self) -> None:
+        """Let the syncs under way end (the node is stopping): none may start a
+        container after the kubelet has killed or removed the pod's others."""
+        if self.workers is not None and not self.workers.shutdown(STOP_WAIT_SECONDS):
+            log.warning("kubelet %s: pod workers still busy after %.0fs; stopping anyway",
+                        self.node_name, STOP_WAIT_SECONDS)
 
     # ---- the container runtime's health -----------------------------------------
 
@@ -152,7 +215,7 @@ class Kubelet:
             log.warning("kubelet %s: container runtime is back", self.node_name)
             self.runtime_error = None
             self.resync_all()
-            for key in list(self.pods):
+            for key in self._pod_keys():
                 self.queue.add(key)
 
     def _requeue_key_after(self, key: Key, seconds: float) -> None:
@@ -186,9 +249,10 @@ class Kubelet:
             return
         self.running = False
         self._heartbeat_generation += 1
+        self._wait_for_workers()
         self.probes.remove_all()
-        for rec in self.pods.values():
-            for c in rec.containers.values():
+        for rec in self._records():
+            for c in list(rec.containers.values()):
                 with gone_ok():  # already gone
                     self.runtime.kill_container(c.id)
             rec.stopping.clear()
@@ -201,21 +265,31 @@ class Kubelet:
         self.running = True
         self._start_heartbeat()
         self.resync_all()
-        for key in list(self.pods):
+        for key in self._pod_keys():
             self.queue.add(key)
 
     def shutdown(self) -> None:
         """Cluster teardown: remove every container, sandbox and pod volume of this node."""
         self.running = False
         self._heartbeat_generation += 1
+        self._wait_for_workers()
         self.probes.remove_all()
-        for rec in list(self.pods.values()):
+        for rec in self._records():
             self._remove_pod(rec)
+
+    def _records(self) -> list[PodRecord]:
+        with self._lock:
+            return list(self.pods.values())
+
+    def _pod_keys(self) -> list[Key]:
+        with self._lock:
+            return list(self.pods)
 
     # ---- PLEG -------------------------------------------------------------------
 
     def _register_sandbox(self, sandbox_id: str, rec: PodRecord) -> None:
-        self._sandboxes[sandbox_id] = rec.key
+        with self._lock:
+            self._sandboxes[sandbox_id] = rec.key
         if self.loop is not None:
             self.loop.sandbox_owners[sandbox_id] = self._on_runtime_event
 
@@ -330,31 +404,34 @@ class Kubelet:
         md = pod["metadata"]
         rec = PodRecord(uid=md.get("uid", ""), namespace=md.get("namespace", ""), name=md["name"])
         rec.deps = referenced_objects(pod)
-        for dep in rec.deps:
-            self._deps[dep].add(rec.key)
-        self.pods[rec.key] = rec
+        with self._lock:
+            for dep in rec.deps:
+                self._deps[dep].add(rec.key)
+            self.pods[rec.key] = rec
         return rec
 
     def _remove_pod(self, rec: PodRecord) -> None:
         """Forget a pod: containers, sandbox and own volumes gone (a PVC's data stays)."""
         self.probes.remove_pod(rec.uid)
         if rec.sandbox_id is not None:
-            self._sandboxes.pop(rec.sandbox_id, None)
+            with self._lock:
+                self._sandboxes.pop(rec.sandbox_id, None)
             if self.loop is not None:
                 self.loop.sandbox_owners.pop(rec.sandbox_id, None)
         self.manager.remove_pod(rec)
         self.volumes.unmount_pod_volumes(rec)
-        for dep in rec.deps:
-            keys = self._deps.get(dep)
-            if keys is not None:
-                keys.discard(rec.key)
-                if not keys:
-                    del self._deps[dep]
-        for key in rec.backoff_keys:
+        for key in list(rec.backoff_keys):
             self.backoff.delete(key)
             self.images.backoff.delete(key)
-        if self.pods.get(rec.key) is rec:
-            del self.pods[rec.key]
+        with self._lock:
+            for dep in rec.deps:
+                keys = self._deps.get(dep)
+                if keys is not None:
+                    keys.discard(rec.key)
+                    if not keys:
+                        del self._deps[dep]
+            if self.pods.get(rec.key) is rec:
+                del self.pods[rec.key]
 
     def _write_status(self, pod: dict, rec: PodRecord, *, terminal: bool = False) -> str:
         """Write the pod's status if it changed; returns the phase."""
@@ -365,8 +442,11 @@ class Kubelet:
             ready=lambda c: self.probes.ready(rec.uid, c))
         if status != pod.get("status"):
             md = pod["metadata"]
-            self.store.update_status({"apiVersion": "v1", "kind": "Pod", "status": status,
-                                      "metadata": {"name": md["name"], "namespace": md.get("namespace")}})
+            try:
+                self.store.update_status({"apiVersion": "v1", "kind": "Pod", "status": status,
+                                          "metadata": {"name": md["name"], "namespace": md.get("namespace")}})
+            except NotFound:
+                pass  # force-deleted while it synced: the DELETED event syncs it again, and it goes
         return status["phase"]
 
     def _schedule_resync(self, pod: dict, rec: PodRecord) -> None:

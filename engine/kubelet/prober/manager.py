@@ -19,10 +19,17 @@ A changed result re-syncs the pod (the kubelet's probe-result channels):
 liveness/startup failures kill the container, readiness drives `ready` and the
 Ready condition. Each tick runs at most one probe, so probe work is bounded by
 containers × 1/period.
+
+Threads: pod workers add and remove pods while the probes tick on the control
+loop's thread, so the three tables are changed under `_lock` (never held
+while a probe runs or a callback is called). A probe never reads a pod's
+record while a worker syncs that pod (a container half started reads as not
+running, which would fail a liveness probe): it looks again a moment later.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -37,6 +44,7 @@ SPEC_FIELDS = {LIVENESS: "livenessProbe", READINESS: "readinessProbe", STARTUP: 
 INITIAL = {LIVENESS: SUCCESS, READINESS: FAILURE, STARTUP: None}
 
 Lookup = Callable[[tuple[str, str]], "tuple[dict, PodRecord] | None"]
+BUSY_RETRY_SECONDS = 0.05  # a probe due while its pod syncs on a worker waits this long
 
 
 @dataclass(eq=False)
@@ -59,47 +67,60 @@ class Worker:
 
 class ProbeManager:
     def __init__(self, ctx: Context, runtime: ContainerRuntime, recorder: EventRecorder,
-                 lookup: Lookup, on_change: Callable[[tuple[str, str]], None]):
+                 lookup: Lookup, on_change: Callable[[tuple[str, str]], None],
+                 syncing: Callable[[tuple[str, str]], bool] = lambda key: False):
         self.ctx = ctx
         self.runtime = runtime
         self.recorder = recorder
         self.lookup = lookup
         self.on_change = on_change
+        self.syncing = syncing  # whether a pod worker is syncing the pod (never on a VirtualClock)
         self._workers: dict[tuple[str, str, str], Worker] = {}  # (uid, container, type)
         self._by_pod: dict[str, list[Worker]] = {}
         self._results: dict[tuple[str, str], str] = {}  # (container id, type) -> result
+        self._lock = threading.Lock()
 
     # ---- workers ----------------------------------------------------------
 
     def add_pod(self, pod: dict, key: tuple[str, str]) -> None:
         uid = (pod.get("metadata") or {}).get("uid", "")
-        if uid in self._by_pod:
-            return
         workers = []
-        for container in (pod.get("spec") or {}).get("containers") or []:
-            for probe_type, fieldname in SPEC_FIELDS.items():
-                spec = container.get(fieldname)
-                if not spec:
-                    continue
-                w = Worker(key, uid, container, probe_type, spec)
-                self._workers[(uid, container["name"], probe_type)] = w
-                workers.append(w)
-                self.ctx.after(0, lambda w=w: self._tick(w))
-        self._by_pod[uid] = workers
+        with self._lock:
+            if uid in self._by_pod:
+                return
+            for container in (pod.get("spec") or {}).get("containers") or []:
+                for probe_type, fieldname in SPEC_FIELDS.items():
+                    spec = container.get(fieldname)
+                    if not spec:
+                        continue
+                    w = Worker(key, uid, container, probe_type, spec)
+                    self._workers[(uid, container["name"], probe_type)] = w
+                    workers.append(w)
+            self._by_pod[uid] = workers
+        for w in workers:
+            self.ctx.after(0, lambda w=w: self._tick(w))
 
     def remove_pod(self, uid: str) -> None:
-        for w in self._by_pod.pop(uid, []):
-            w.stopped = True
-            self._workers.pop((uid, w.container["name"], w.probe_type), None)
-            if w.container_id:
-                self._results.pop((w.container_id, w.probe_type), None)
+        with self._lock:
+            for w in self._by_pod.pop(uid, []):
+                w.stopped = True
+                self._workers.pop((uid, w.container["name"], w.probe_type), None)
+                if w.container_id:
+                    self._results.pop((w.container_id, w.probe_type), None)
 
     def remove_all(self) -> None:
-        for uid in list(self._by_pod):
+        with self._lock:
+            uids = list(self._by_pod)
+        for uid in uids:
             self.remove_pod(uid)
 
     def _tick(self, w: Worker) -> None:
         if w.stopped:
+            return
+        if self.syncing(w.key):
+            # Its record is being changed on a worker; the loop's thread is the only
+            # one that starts a pod's sync, so once it is free here it stays so.
+            self.ctx.after(BUSY_RETRY_SECONDS, lambda: self._tick(w))
             return
         if self._do_probe(w) and not w.stopped:
             self.ctx.after(w.period, lambda: self._tick(w))
@@ -132,11 +153,14 @@ class ProbeManager:
 
     def _set(self, w: Worker, result: str | None) -> None:
         key = (w.container_id, w.probe_type)
-        old = self._results.get(key)
-        if result is None:
-            self._results.pop(key, None)
-        else:
-            self._results[key] = result
+        with self._lock:
+            if w.stopped:
+                return  # its pod was removed meanwhile: no result left behind
+            old = self._results.get(key)
+            if result is None:
+                self._results.pop(key, None)
+            else:
+                self._results[key] = result
         if old != result:
             self.on_change(w.key)
 
@@ -153,7 +177,8 @@ class ProbeManager:
             return True  # not created yet
         if w.container_id != c.id:
             if w.container_id:
-                self._results.pop((w.container_id, w.probe_type), None)
+                with self._lock:
+                    self._results.pop((w.container_id, w.probe_type), None)
             w.container_id, w.on_hold = c.id, False
             w.last_result, w.result_run = None, 0
             self._set(w, INITIAL[w.probe_type])
