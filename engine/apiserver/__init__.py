@@ -23,6 +23,8 @@ Use it (the game, `kubequest serve`, tests):
         .export_line(path) -> "export KUBECONFIG=…"
         .stats -> {"requests": n, "seconds": s}
 
+    warm_up()                                   # make the process's TLS certificate now
+
 Handler threads write to the store directly (it is thread-safe and wakes the
 loop), so whatever a learner does through kubectl shows in the store's watch
 events at once — the TUI and the objectives see it as they see the game's own writes.
@@ -48,6 +50,15 @@ built-in types for client-side apply's patches).
 
 from .kubeconfig import CONTEXT, kubeconfig, write_kubeconfig
 from .runner import LoopThread
-from .server import APIServer
+from .server import APIServer, _certificate
 
-__all__ = ["CONTEXT", "APIServer", "LoopThread", "kubeconfig", "write_kubeconfig"]
+
+def warm_up() -> None:
+    """Make this process's self-signed certificate now, so the first `APIServer.start()`
+    does not wait for it (an RSA key in pure Python takes a second or more). Every server
+    of the process shares it. Idempotent and thread-safe: call it from a background thread
+    at start-up; a server starting meanwhile waits for the same certificate."""
+    _certificate()
+
+
+__all__ = ["CONTEXT", "APIServer", "LoopThread", "kubeconfig", "warm_up", "write_kubeconfig"]

@@ -29,6 +29,12 @@ from .schema import (
 
 BUILTIN_PACKS = Path(__file__).resolve().parents[2] / "levels"
 
+# The teaching order of the built-in packs, on the level map and in `kubequest levels`: the
+# guided tour first, then each pack building on the one before. A built-in pack not listed
+# here comes after these, by name; `--packs` folders come after every built-in pack, in the
+# order given.
+BUILTIN_ORDER = ("first-steps", "basics", "services", "self-healing", "rollouts", "scheduling")
+
 
 class LevelNotFound(KubeQuestError):
     """A `pack/level` id that no loaded pack has."""
@@ -258,12 +264,14 @@ def check_pack(pack_dir: str | Path) -> tuple[Pack, list[PackProblem]]:
 
 
 def load_packs(extra_dirs: list[str | Path] = (), *, builtin_dir: Path | None = BUILTIN_PACKS) -> list[Pack]:
-    """The built-in packs then every `--packs` folder. A later pack with a name
-    already taken is reported on that pack (names are unique)."""
+    """The built-in packs in teaching order (BUILTIN_ORDER), then every `--packs` folder in
+    the order given. A later pack with a name already taken is reported on that pack (names
+    are unique)."""
     packs: list[Pack] = []
     if builtin_dir is not None and builtin_dir.is_dir():
-        for d in sorted(p for p in builtin_dir.iterdir() if (p / "pack.yaml").is_file()):
-            packs.append(load_pack(d, builtin=True))
+        builtin = [load_pack(d, builtin=True) for d in sorted(builtin_dir.iterdir())
+                   if (d / "pack.yaml").is_file()]
+        packs += sorted(builtin, key=_teaching_order)
     for d in extra_dirs:
         packs.append(load_pack(d))
     seen: dict[str, Path] = {}
@@ -274,6 +282,14 @@ def load_packs(extra_dirs: list[str | Path] = (), *, builtin_dir: Path | None = 
         else:
             seen[pack.name] = pack.dir
     return packs
+
+
+def _teaching_order(pack: Pack) -> tuple[int, str]:
+    """Where a built-in pack goes: its place in BUILTIN_ORDER, else after those, by name."""
+    name = pack.name if pack.name in BUILTIN_ORDER else pack.dir.name
+    if name in BUILTIN_ORDER:
+        return BUILTIN_ORDER.index(name), ""
+    return len(BUILTIN_ORDER), name
 
 
 def find_level(level_id: str, packs: list[Pack]) -> Level:

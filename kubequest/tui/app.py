@@ -67,6 +67,8 @@ class KubeQuestApp(App[None]):
         self._handle_signals()
         self.push_screen(MapScreen())
         self.call_after_refresh(self.load_levels)  # the first frame first, then the YAML
+        if self.config.serve_kubectl:
+            self.call_after_refresh(self.warm_up_tls)
         if self.choice is None:
             self.decide_runtime()
         else:
@@ -83,6 +85,14 @@ class KubeQuestApp(App[None]):
                                   severity="error", timeout=20, markup=False)
         progress = Progress.load(self.config.progress_path)
         self.call_from_thread(self._levels_loaded, packs, progress)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="tls")
+    def warm_up_tls(self) -> None:
+        """Make the API server's TLS certificate while the learner reads the map (an RSA key
+        takes a second or more), so the first level starts without that pause."""
+        from engine.apiserver import warm_up
+
+        warm_up()
 
     def _handle_signals(self) -> None:
         """SIGTERM, or SIGHUP when the terminal closes: quit as ctrl+q does (removing the

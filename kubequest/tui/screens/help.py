@@ -30,9 +30,10 @@ HELP = """\
 | ctrl+b | show / hide the briefing |
 | i | edit the workspace (tab moves between panels too) |
 | esc | leave the editor / clear the filter / close kubectl / back to the map |
-| h or F2 | next hint — costs the no-hint star, asks first |
-| w or F3 | why not yet? — explain each unmet objective |
-| x or F4 | chaos: kill a container, delete a pod, fail or recover a node |
+| h · F2 | next hint — costs the no-hint star, asks first |
+| w · F3 | why not yet? — explain each unmet objective (again: hide them) |
+| o | the objectives: ↑↓ pick one, enter explains just that one (or click it); pgup/pgdn scroll |
+| x · F4 | chaos: kill a container, delete a pod, fail or recover a node |
 | 1–5 | pods · workloads · nodes · owner tree · events |
 | : | switch view by name: `:pods` `:deploy` `:svc` `:nodes` `:tree` `:events` |
 | / | filter the tables by name |
@@ -60,9 +61,12 @@ class HelpScreen(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q,question_mark,f1", "close", "Close")]
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
-    HelpScreen > Vertical { width: 90; height: 90%; border: thick $primary; background: $surface;
-                            padding: 0 1; }
+    HelpScreen > Vertical { width: 100; max-width: 95%; height: 90%; border: thick $primary;
+                            background: $surface; padding: 0 1; }
     HelpScreen Label { width: 100%; content-align: center middle; text-style: bold; }
+    /* one line per key: no rule between the rows, so a screen's keys fit at 120x40 */
+    HelpScreen MarkdownTableContent { grid-gutter: 0 1; keyline: none; }
+    HelpScreen MarkdownTableContent > .header { text-style: bold; }
     """
 
     def compose(self) -> ComposeResult:

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import ClassVar
 
+from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -84,6 +85,14 @@ def workspace_files(level, workdir: Path) -> list[tuple[Path, str]]:
     return out
 
 
+def inline_code(text: str) -> Text:
+    """A line of markdown-ish text: its `code` spans coloured, their backticks dropped."""
+    out = Text()
+    for i, part in enumerate(text.split("`")):
+        out.append(part, style="bold #5fafff" if i % 2 else "")
+    return out
+
+
 def clock_text(seconds: float) -> str:
     m, s = divmod(int(max(0, seconds)), 60)
     return f"{m}:{s:02d}"
@@ -92,7 +101,8 @@ def clock_text(seconds: float) -> str:
 class LevelScreen(Screen[None]):
     CSS_PATH = "level.tcss"
     TYPING_ACTIONS: ClassVar[frozenset[str]] = frozenset({"hint", "why", "chaos", "describe", "logs", "yaml", "events", "filter",
-                      "command", "cluster_tab", "edit", "help", "kubectl"})
+                      "command", "cluster_tab", "edit", "help", "kubectl",
+                      "focus_objectives"})
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "apply", "Apply", priority=True),
@@ -101,6 +111,7 @@ class LevelScreen(Screen[None]):
         Binding("ctrl+b", "toggle_briefing", "Briefing", show=False),
         Binding("h", "hint", "Hint"),
         Binding("w", "why", "Why not yet?"),
+        Binding("o", "focus_objectives", "Objectives", show=False),
         Binding("x", "chaos", "Chaos"),
         Binding("f2", "anywhere('hint')", "Hint"),
         Binding("f3", "anywhere('why')", "Why not yet?"),
@@ -130,7 +141,6 @@ class LevelScreen(Screen[None]):
         self.snapshot: ClusterSnapshot | None = None
         self.shown_serial = 0
         self.runtime_name = ""
-        self.explaining = False
         self.won: Won | None = None
         self.free_play = False
         self._failures = 0
@@ -270,11 +280,12 @@ class LevelScreen(Screen[None]):
         if snap is None or not self.is_attached:
             return
         self._last_draw = time.monotonic()
-        key = (snap.state.step, snap.state.won, self.explaining,
+        panel = self.query_one(ObjectivesPanel)
+        key = (snap.state.step, snap.state.won, panel.explaining, frozenset(panel.expanded),
                tuple((o.ok, o.detail, tuple(o.explanation)) for o in snap.state.objectives))
         if key != self._objectives_key:
             self._objectives_key = key
-            self.query_one(ObjectivesPanel).show(snap.state, explaining=self.explaining)
+            panel.show(snap.state)
         self._header()
         self._show_cluster(snap)
         self.shown_serial = snap.serial
@@ -484,7 +495,8 @@ class LevelScreen(Screen[None]):
             self._apply_filter("")
             self._focus_cluster()
             return
-        if focused is not None and focused.__class__.__name__ == "ManifestEditor":
+        if focused is not None and (focused.__class__.__name__ == "ManifestEditor"
+                                    or isinstance(focused, ObjectivesPanel)):
             self._focus_cluster()
             return
         panel = self.query_one(KubectlPanel)
@@ -646,23 +658,47 @@ class LevelScreen(Screen[None]):
         self.hints.append(hint)
         self._show_hints()
         self._header()
-        self.notify(hint, title=f"Hint {n} of {total}", timeout=12)
+        self.notify(hint.replace("`", ""), title=f"Hint {n} of {total}", timeout=12, markup=False)
 
     def _show_hints(self) -> None:
         panel = self.query_one("#hints", Static)
         panel.display = bool(self.hints)
         panel.border_title = f"Hints {len(self.hints)}/{len(self.level.hints)}"
-        from rich.markdown import Markdown as RichMarkdown
+        from rich.table import Table
 
-        panel.update(RichMarkdown("\n".join(f"{i}. {h}" for i, h in enumerate(self.hints, 1))))
+        grid = Table.grid(padding=(0, 1))  # the number in its own column: wrapped lines hang under the text
+        grid.add_column(style="bold #ff8700", no_wrap=True)
+        grid.add_column()
+        for i, hint in enumerate(self.hints, 1):
+            grid.add_row(f"{i}.", inline_code(hint))
+        panel.update(grid)
 
     def action_why(self) -> None:
-        self.explaining = not self.explaining
-        if self.driver is not None:
-            self.driver.set_explaining(self.explaining)
+        """Every unmet objective explains itself — or, if any explanation is showing, none does."""
+        panel = self.query_one(ObjectivesPanel)
+        explaining = not panel.wants_explanations
+        panel.expanded.clear()
         snap = self.snapshot
         self._objectives_key = ()
-        self.query_one(ObjectivesPanel).show(snap.state if snap else None, explaining=self.explaining)
+        panel.show(snap.state if snap else None, explaining=explaining)
+        self._explain_changed()
+
+    @property
+    def explaining(self) -> bool:
+        """Every unmet objective explains itself (`w`)."""
+        try:
+            return self.query_one(ObjectivesPanel).explaining
+        except NoMatches:
+            return False
+
+    @on(ObjectivesPanel.Explain)
+    def _explain_changed(self) -> None:
+        """One objective's explanation shown or hidden (enter or a click on it), or all (w)."""
+        if self.driver is not None:
+            self.driver.set_explaining(self.query_one(ObjectivesPanel).wants_explanations)
+
+    def action_focus_objectives(self) -> None:
+        self.query_one(ObjectivesPanel).focus()
 
     def action_chaos(self) -> None:
         snap = self.snapshot
@@ -709,6 +745,8 @@ class LevelScreen(Screen[None]):
                            self.action_restart),
             PaletteCommand("Hint", "the next hint; costs the no-hint star (h)", self.action_hint),
             PaletteCommand("Why not yet?", "explain each unmet objective (w)", self.action_why),
+            PaletteCommand("Objectives", "scroll them, explain one: ↑↓ enter (o)",
+                           self.action_focus_objectives),
             PaletteCommand("Chaos", "kill a container, delete a pod, fail a node (x)", self.action_chaos),
             PaletteCommand("Describe", "kubectl describe the selected object (d)", self.action_describe),
             PaletteCommand("Logs", "the selected pod's logs (l)", self.action_logs),

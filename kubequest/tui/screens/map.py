@@ -13,6 +13,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Markdown, Static
 
 from ..commands import PaletteCommand
+from ..widgets.resource_table import FittingTable
 
 LOGO = "☸ KubeQuest"
 
@@ -41,7 +42,9 @@ class MapScreen(Screen[None]):
         yield Static(f"[b]{LOGO}[/b]  [dim]learn Kubernetes by fixing real clusters[/dim]", id="map-header")
         with Horizontal(id="map-body"):
             with Vertical(id="map-left"):
-                table: DataTable = DataTable(id="levels", cursor_type="row", zebra_stripes=False)
+                # TITLE gives way (…) on a narrow terminal; the stars and counts stay in view.
+                table = FittingTable(id="levels", cursor_type="row", zebra_stripes=False,
+                                     give_way="title", give_way_min=12)
                 table.border_title = "Levels"
                 yield table
             with VerticalScroll(id="map-detail"):
@@ -79,7 +82,7 @@ class MapScreen(Screen[None]):
                           "", "", "", key="none")
         for pack in app.packs:  # type: ignore[attr-defined]
             solved = sum(app.progress.level(lv.id).solved for lv in pack.levels)  # type: ignore[attr-defined]
-            title = Text(pack.title or pack.name, style="bold")
+            title = Text(pack.title or pack.name, style="bold", no_wrap=True, overflow="ellipsis", end="")
             if pack.problems:
                 title.append(f"  ✗ {len(pack.problems)} problem(s)", style="red")
             table.add_row("▼", Text(pack.name, style="bold"), title, "",
@@ -92,11 +95,14 @@ class MapScreen(Screen[None]):
                 style = "" if playable else "dim strike"
                 table.add_row(
                     mark, Text("  " + lv.name, style=style),
-                    Text(lv.title + ("" if playable else "  (cannot be played)"), style=style),
+                    Text(lv.title + ("" if playable else "  (cannot be played)"), style=style,
+                         no_wrap=True, overflow="ellipsis", end=""),
                     Text("●" * lv.difficulty + "○" * (5 - lv.difficulty), style="#ff8700"),
                     stars_text(p.stars), key=f"level:{lv.id}",
                 )
-        target = keep or (f"level:{recommended.id}" if recommended is not None else None)
+        # The row the cursor was on; else (first show, or "reading the level packs…" gone) the
+        # recommended level, so enter plays it.
+        target = keep if keep in table.rows else (f"level:{recommended.id}" if recommended is not None else None)
         if target is not None and target in table.rows:
             table.move_cursor(row=table.get_row_index(target), animate=False)
         self._show_detail()

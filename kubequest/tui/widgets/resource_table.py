@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rich.text import Text
+from textual.geometry import Size
 from textual.widgets import DataTable
 
 # k9s' pod colours (internal/render/pod.go and the default skin).
@@ -70,28 +71,105 @@ def split_key(key: str) -> tuple[str, str, str]:
     return kind, namespace, name
 
 
-class ResourceTable(DataTable):
-    """Columns given once; `show(rows)` updates by row key."""
+def squeeze(name: str, width: int) -> str:
+    """`name` in `width` cells, cut in the middle so the end stays: a pod's random suffix
+    tells it from its siblings (web-544d7678db-fdc5l → web-544d76…-fdc5l)."""
+    if len(name) <= width:
+        return name
+    if width <= 1:
+        return "…"[:width]
+    _, dash, last = name.rpartition("-")
+    tail = dash + last if dash and len(last) + 1 <= (width - 1) // 2 else name[len(name) - (width - 1) // 2:]
+    tail = tail if (width - 1) // 2 else ""
+    return name[: width - 1 - len(tail)] + "…" + tail
+
+
+def cell_text(text: str, style: str = "") -> Text:
+    """A one-line cell that ends in … when its column is narrower than it."""
+    return Text(text, style=style, no_wrap=True, overflow="ellipsis", end="")
+
+
+class FittingTable(DataTable):
+    """A DataTable whose `give_way` column narrows (its cells end in …) so that every column
+    fits the table's width, and widens back to fit its content when there is room again.
+    Its cells must be `cell_text`s (one line, ellipsis) to be cut tidily."""
+
+    def __init__(self, *args, give_way: str | None = None, give_way_min: int = 8, **kw) -> None:
+        super().__init__(*args, **kw)
+        self.give_way = give_way
+        self.give_way_min = give_way_min
+
+    async def _on_idle(self, event) -> None:
+        # DataTable caches rendered cells by an update counter, not by column width: a row
+        # drawn before its column grew (added while its tab was hidden) stays cut ("nod…")
+        # until a cell changes. After widths are recomputed, drop that cache.
+        if not (self._require_update_dimensions or self._updated_cells):
+            await super()._on_idle(event)
+            self.fit_columns()
+            return
+        widths = [c.content_width for c in self.columns.values()]
+        await super()._on_idle(event)
+        if not self.fit_columns() and widths != [c.content_width for c in self.columns.values()]:
+            self._update_count += 1
+            self.refresh()
+
+    def fit_columns(self) -> bool:
+        """Narrow (or widen back) the give-way column to the room there is; True if it changed."""
+        column = self.columns.get(self.give_way) if self.give_way is not None else None  # type: ignore[call-overload]
+        room = self.scrollable_content_region.width
+        if column is None or room <= 0:
+            return False
+        others = sum(c.get_render_width(self) for c in self.columns.values() if c is not column)
+        natural = max(column.content_width, len(column.label))
+        fit = room - others - self._row_label_column_width - 2 * self.cell_padding
+        width = max(self.give_way_min, min(natural, fit))
+        auto = width >= natural
+        if auto == column.auto_width and (auto or width == column.width):
+            return False
+        column.auto_width, column.width = auto, (column.width if auto else width)
+        self._update_count += 1  # the cells' cached renderings had the old width
+        self._clear_caches()
+        total = sum(c.get_render_width(self) for c in self.columns.values()) + self._row_label_column_width
+        self.virtual_size = Size(total, self.virtual_size.height)
+        self.gave_way(None if auto else width)
+        self.refresh()
+        return True
+
+    def gave_way(self, width: int | None) -> None:
+        """The give-way column is now `width` cells wide (None: as wide as its content)."""
+
+
+class ResourceTable(FittingTable):
+    """Columns given once; `show(rows)` updates by row key. NAME gives way (…) when the
+    columns are wider than the panel, so the columns after it stay in view."""
 
     DEFAULT_CSS = """
     ResourceTable { height: 1fr; }
     """
 
     def __init__(self, columns: Sequence[str], *, empty: str = "No resources found.", **kw) -> None:
-        super().__init__(cursor_type="row", zebra_stripes=False, **kw)
+        super().__init__(cursor_type="row", zebra_stripes=False, give_way="0", give_way_min=10, **kw)
         self._columns = tuple(columns)
         self._rows: dict[str, Row] = {}
         self._all: list[Row] = []
         self.filter_text = ""
         self.empty_text = empty
+        self._name_width: int | None = None  # NAME narrowed to this (names cut in the middle)
 
     def on_mount(self) -> None:
         for i, title in enumerate(self._columns):
             self.add_column(title, key=str(i))
 
     def _cell(self, row: Row, i: int) -> Text:
-        style = STATUS_STYLES.get(row.style, "")
-        return Text(row.cells[i], style=style)
+        text = row.cells[i]
+        if i == 0 and self._name_width is not None:
+            text = squeeze(text, self._name_width)
+        return cell_text(text, STATUS_STYLES.get(row.style, ""))
+
+    def gave_way(self, width: int | None) -> None:
+        self._name_width = width
+        for key, row in self._rows.items():
+            self.update_cell(key, "0", self._cell(row, 0))
 
     def show(self, rows: Sequence[Row]) -> None:
         self._all = list(rows)
@@ -122,19 +200,6 @@ class ResourceTable(DataTable):
             self.sort("0", key=lambda cell: cell.plain if isinstance(cell, Text) else str(cell))
             if cursor_key is not None and cursor_key in self._rows:
                 self.move_cursor(row=self.get_row_index(cursor_key), animate=False)
-
-    async def _on_idle(self, event) -> None:
-        # DataTable caches rendered cells by an update counter, not by column width: a row
-        # drawn before its column grew (added while its tab was hidden) stays cut ("nod…")
-        # until a cell changes. After widths are recomputed, drop that cache.
-        if not (self._require_update_dimensions or self._updated_cells):
-            await super()._on_idle(event)
-            return
-        widths = [c.content_width for c in self.columns.values()]
-        await super()._on_idle(event)
-        if widths != [c.content_width for c in self.columns.values()]:
-            self._update_count += 1
-            self.refresh()
 
     def set_filter(self, text: str) -> None:
         self.filter_text = text.strip().lower()
