@@ -729,6 +729,12 @@ class DockerRuntime:
         state = info.get("State") or {}
         labels = (info.get("Config") or {}).get("Labels") or {}
         status = _docker_status(state)
+        started = _timestamp(state.get("StartedAt"))
+        finished = _timestamp(state.get("FinishedAt")) if status == "exited" else None
+        if started is not None and finished is not None and finished < started:
+            # Docker stamps the two on different paths: a process that exits at
+            # once can show a finish a fraction of a millisecond before its start.
+            finished = started
         return ContainerState(
             id=info["Id"],
             name=labels.get(CONTAINER_LABEL, ""),
@@ -737,8 +743,8 @@ class DockerRuntime:
             status=status,
             exit_code=state.get("ExitCode") if status == "exited" else None,
             oom_killed=bool(state.get("OOMKilled")),
-            started_at=_timestamp(state.get("StartedAt")),
-            finished_at=_timestamp(state.get("FinishedAt")) if status == "exited" else None,
+            started_at=started,
+            finished_at=finished,
             labels=dict(labels),
         )
 
