@@ -95,6 +95,23 @@ def default_pod_spec(spec: Any) -> None:
             v["emptyDir"] = {}
 
 
+def _default_rolling_update(spec: dict, key: str, rolling: dict[str, Any]) -> None:
+    """`strategy` / `updateStrategy`: type RollingUpdate unless set, and its defaults."""
+    strategy = spec.get(key)
+    if strategy is None:
+        strategy = spec[key] = {}
+    if not isinstance(strategy, dict):
+        return
+    _d(strategy, "type", "RollingUpdate")
+    if strategy["type"] == "RollingUpdate":
+        ru = strategy.get("rollingUpdate")
+        if ru is None:
+            ru = strategy["rollingUpdate"] = {}
+        if isinstance(ru, dict):
+            for name, value in rolling.items():
+                _d(ru, name, value)
+
+
 def _default_template(spec: dict) -> None:
     tmpl = _dict(spec, "template")
     if tmpl is not None:
@@ -106,18 +123,7 @@ def _deployment(obj: dict) -> None:
     if spec is None:
         return
     _d(spec, "replicas", 1)
-    strategy = spec.get("strategy")
-    if strategy is None:
-        strategy = spec["strategy"] = {}
-    if isinstance(strategy, dict):
-        _d(strategy, "type", "RollingUpdate")
-        if strategy["type"] == "RollingUpdate":
-            ru = strategy.get("rollingUpdate")
-            if ru is None:
-                ru = strategy["rollingUpdate"] = {}
-            if isinstance(ru, dict):
-                _d(ru, "maxUnavailable", "25%")
-                _d(ru, "maxSurge", "25%")
+    _default_rolling_update(spec, "strategy", {"maxUnavailable": "25%", "maxSurge": "25%"})
     _d(spec, "revisionHistoryLimit", 10)
     _d(spec, "progressDeadlineSeconds", 600)
     _default_template(spec)
@@ -151,18 +157,7 @@ def _daemonset(obj: dict) -> None:
     spec = _dict(obj, "spec")
     if spec is None:
         return
-    us = spec.get("updateStrategy")
-    if us is None:
-        us = spec["updateStrategy"] = {}
-    if isinstance(us, dict):
-        _d(us, "type", "RollingUpdate")
-        if us["type"] == "RollingUpdate":
-            ru = us.get("rollingUpdate")
-            if ru is None:
-                ru = us["rollingUpdate"] = {}
-            if isinstance(ru, dict):
-                _d(ru, "maxUnavailable", 1)
-                _d(ru, "maxSurge", 0)
+    _default_rolling_update(spec, "updateStrategy", {"maxUnavailable": 1, "maxSurge": 0})
     _d(spec, "revisionHistoryLimit", 10)
     _default_template(spec)
 
@@ -173,17 +168,7 @@ def _statefulset(obj: dict) -> None:
         return
     _d(spec, "replicas", 1)
     _d(spec, "podManagementPolicy", "OrderedReady")
-    us = spec.get("updateStrategy")
-    if us is None:
-        us = spec["updateStrategy"] = {}
-    if isinstance(us, dict):
-        _d(us, "type", "RollingUpdate")
-        if us["type"] == "RollingUpdate":
-            ru = us.get("rollingUpdate")
-            if ru is None:
-                ru = us["rollingUpdate"] = {}
-            if isinstance(ru, dict):
-                _d(ru, "partition", 0)
+    _default_rolling_update(spec, "updateStrategy", {"partition": 0})
     _d(spec, "revisionHistoryLimit", 10)
     _d(spec, "persistentVolumeClaimRetentionPolicy", {"whenDeleted": "Retain", "whenScaled": "Retain"})
     for pvc in spec.get("volumeClaimTemplates") or []:
