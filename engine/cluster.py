@@ -9,9 +9,9 @@ kubelet per node and the Service proxy, on one clock and one runtime.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from .api.apply import ApplyResult, apply
 from .api.errors import Invalid, KubeQuestError
@@ -92,9 +92,13 @@ class Cluster:
         self.loop = ControlLoop(self.store, self.clock, timing, runtime)
         self.ctx = self.loop.ctx
         self.kubelets: dict[str, object] = {}
+        # How many times someone outside the control plane (apply, kubectl through the
+        # API server) changed the cluster: a level retries a failed `survives` on a change.
+        self.user_changes = 0
         self._build_control_plane()
         for i, cfg in enumerate(nodes or [NodeConfig()]):
             self.add_node(cfg, index=i)
+        self.initial_nodes = frozenset(self.kubelets)  # those that joined later are the rest
 
     # ---- wiring ------------------------------------------------------------
 
@@ -202,14 +206,22 @@ class Cluster:
 
     def apply_documents(self, docs: list[Document]) -> list[ApplyResult]:
         results = []
-        for doc in docs:
-            try:
-                results.append(apply(self.store, doc.obj))
-            except Invalid as exc:
-                for cause in exc.causes:
-                    cause.line = doc.line_of(cause.field)
-                raise
+        try:
+            for doc in docs:
+                try:
+                    results.append(apply(self.store, doc.obj))
+                except Invalid as exc:
+                    for cause in exc.causes:
+                        cause.line = doc.line_of(cause.field)
+                    raise
+        finally:
+            if results:
+                self.note_user_change()
         return results
+
+    def note_user_change(self) -> None:
+        """Someone outside the control plane changed the cluster (see user_changes)."""
+        self.user_changes += 1
 
     def apply_text(self, text: str, filename: str = "<input>") -> list[ApplyResult]:
         return self.apply_documents(load_documents(text, filename))

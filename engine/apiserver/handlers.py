@@ -52,6 +52,9 @@ FIELDS = {
 _ALIASES = {"source": "source.component"}
 
 
+_WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})  # exec is a POST too: it can kill a process
+
+
 class API:
     """Answers requests for one cluster (engine.cluster.Cluster or anything with
     .store, .clock, .logs, .exec and .container_id)."""
@@ -68,7 +71,12 @@ class API:
 
     def handle(self, req: Request) -> Response:
         try:
-            return self._route(req)
+            response = self._route(req)
+            if req.method in _WRITES and response.code < 400:
+                note = getattr(self.cluster, "note_user_change", None)
+                if note is not None:
+                    note()
+            return response
         except APIError as exc:
             return Response.json(exc.body(), exc.code)
         except E.APIStatusError as exc:

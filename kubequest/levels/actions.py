@@ -107,8 +107,13 @@ def add_node(cluster: Any, action: dict[str, Any]) -> str:
     """A new node joins: its Node object is registered and its kubelet starts
     (heartbeats, then runs whatever the scheduler or a DaemonSet puts there)."""
     cfg = node_config(action)
-    if cluster.store.try_get("Node", cfg.name, copy=False) is not None \
-            or cfg.name in getattr(cluster, "kubelets", {}):
+    node = cluster.store.try_get("Node", cfg.name, copy=False)
+    kubelets = getattr(cluster, "kubelets", {})
+    if node is not None and cfg.name in kubelets and cfg.name not in cluster.initial_nodes:
+        # An earlier try of this action brought it in: a `survives` retried after the
+        # learner's fix goes on with the node that joined.
+        return f"kept node {cfg.name}, which joined on an earlier try"
+    if node is not None or cfg.name in kubelets:
         raise ActionFailed(f'node "{cfg.name}" is already in this cluster: addNode needs a new node name')
     try:
         cluster.add_node(cfg)

@@ -121,6 +121,7 @@ class LevelSession:
         self._met_events = [ev for ev in level.events if ev.when is not None]
         self._met_fired = False
         self._met_done = 0
+        self._seen_changes = 0
         self._ctx: CheckContext | None = None
 
     # ---- life cycle -----------------------------------------------------------------
@@ -139,6 +140,7 @@ class LevelSession:
                 self._apply([path], "the level's setup")
                 self.cluster.settle()
             self.started_at = self.clock.now()
+            self._seen_changes = self.cluster.user_changes  # the setup is not the learner's
             self._ctx = CheckContext(
                 store=self.cluster.store, clock=self.clock, proxy=self.cluster.proxy,
                 start_rv=self.cluster.store.resource_version, wake_at=self._wake_at,
@@ -202,12 +204,7 @@ class LevelSession:
 
     def apply_files(self, paths: Iterable[str | Path]) -> list[str]:
         """Apply manifests as `kubectl apply -f` would; returns kubectl's lines (`deployment.apps/web created`)."""
-        lines = self._apply(paths, None)
-        for c in self._stages[self.step]:
-            for s in c.check.walk():  # a failed "survives" gets another try after a change
-                if isinstance(s, Survives) and s.state == Survives.FAILED:
-                    s.reset()
-        return lines
+        return self._apply(paths, None)
 
     def _apply(self, paths: Iterable[str | Path], what: str | None) -> list[str]:
         assert self.cluster is not None, "start() the session first"
@@ -264,6 +261,7 @@ class LevelSession:
         assert self._ctx is not None, "start() the session first"
         if self.won_at is not None:
             return self._state(self._evaluate_stage(), won=True)
+        self._retry_failed_survives()
         while True:
             results = self._evaluate_stage()
             self._trigger_survives(results)
@@ -280,6 +278,19 @@ class LevelSession:
                 return self._state(results, won=False)
             self.won_at = self.clock.now()
             return self._state(results, won=True)
+
+    def _retry_failed_survives(self) -> None:
+        """A failed `survives` gets another try once the learner changes the cluster
+        (the editor, `kubequest run`, or kubectl through the API server)."""
+        assert self.cluster is not None
+        changes = self.cluster.user_changes
+        if changes == self._seen_changes:
+            return
+        self._seen_changes = changes
+        for c in self._stages[self.step]:
+            for s in c.check.walk():
+                if isinstance(s, Survives) and s.state == Survives.FAILED:
+                    s.reset()
 
     def _met_event_done(self) -> None:
         self._met_done += 1
@@ -332,6 +343,8 @@ class LevelSession:
         return self.explain()
 
     def hopeless(self) -> bool:
-        """A `survives` failed: nothing but a new apply_files() can win the level now."""
+        """A `survives` failed: nothing but a change by the learner can win the level now."""
+        if self.cluster is not None and self.cluster.user_changes != self._seen_changes:
+            return False  # the next evaluate() tries it again
         return any(isinstance(s, Survives) and s.state == Survives.FAILED
                    for c in self._stages[self.step] for s in c.check.walk())

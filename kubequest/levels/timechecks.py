@@ -9,6 +9,7 @@ moment their answer would change, so a virtual clock does not jump past it.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .checkbase import (
@@ -139,7 +140,8 @@ class Survives(Check):
             return CheckResult(True, self.passed)
         if elapsed >= self.within:
             self.state = self.FAILED
-            self.failure = (f"the game {self.what}; {self.within:g}s later: {inner.detail}")
+            self.failure = (f"the game {self.what}; {self.within:g}s later: {inner.detail}. "
+                            "Your next change to the cluster tries again")
             return CheckResult(False, self.failure)
         return CheckResult(False, f"the game {self.what} {elapsed:g}s ago; now: {inner.detail} "
                                   f"({self.within - elapsed:g}s left)")
@@ -189,4 +191,9 @@ class Not(Check):
 
     def evaluate(self, ctx: CheckContext) -> CheckResult:
         ok, detail = self.check.evaluate(ctx)
-        return CheckResult(not ok, detail)
+        # The inner detail says what it wanted ("(wanted ≥ 1)"): under `not` that reads backwards.
+        fact = _WANTED.sub("", detail)
+        return CheckResult(not ok, f"{fact} (wanted: not so)" if ok else fact)
+
+
+_WANTED = re.compile(r"\s*\((?:wanted|at most)[^)]*\)")

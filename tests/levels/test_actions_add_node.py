@@ -93,10 +93,20 @@ def test_the_scheduler_uses_a_node_that_joins(cluster):
 def test_a_duplicate_node_name_is_a_clear_error(cluster):
     with pytest.raises(ActionFailed, match='node "node-1" is already in this cluster: addNode needs a new node name'):
         perform(cluster, {"type": "addNode", "node": "node-1"})
-    perform(cluster, {"type": "addNode", "node": "node-2"})
-    with pytest.raises(ActionFailed, match='node "node-2" is already in this cluster'):
-        perform(cluster, {"type": "addNode", "node": "node-2"})
-    assert sorted(n["metadata"]["name"] for n in cluster.store.list("Node")) == ["node-1", "node-2"]
+    cluster.store.create({"apiVersion": "v1", "kind": "Node", "metadata": {"name": "node-9"}}, validate=False)
+    with pytest.raises(ActionFailed, match='node "node-9" is already in this cluster'):
+        perform(cluster, {"type": "addNode", "node": "node-9"})  # kubectl made it: no kubelet of ours
+    cluster.store.delete("Node", "node-9")
+    assert sorted(n["metadata"]["name"] for n in cluster.store.list("Node")) == ["node-1"]
+
+
+def test_a_retried_add_node_keeps_the_node_that_joined(cluster):
+    """A `survives` whose nested check failed is tried again after the learner's fix:
+    the node its first try brought in stays, and the action goes on."""
+    assert perform(cluster, {"type": "addNode", "node": "node-2"}) == "added node node-2 (it joined the cluster)"
+    assert perform(cluster, {"type": "addNode", "node": "node-2"}) == \
+        "kept node node-2, which joined on an earlier try"
+    assert sorted(cluster.kubelets) == ["node-1", "node-2"]
 
 
 # ---- pack check ------------------------------------------------------------------------------
@@ -200,3 +210,19 @@ def test_a_level_adds_a_node_and_only_a_daemonset_follows(tmp_path, check, extra
         state = s.run(60)
         assert state.won, [o.detail for o in state.objectives]
         assert len(_agents_on(s.cluster, "node-2")) == 1
+
+
+def test_a_failed_add_node_survives_is_won_after_the_fix_in_the_same_session(tmp_path):
+    """The first try adds node-2 and fails (the Deployment does not follow); the learner
+    applies a DaemonSet; the retry keeps node-2 and the level is won without a restart."""
+    check, extra = AS_SURVIVES
+    level = LEVEL.replace("check: {{type: pods, selector: {{app: web}}, ready: true, count: 3}}", check)
+    lv = load_pack(make_pack(tmp_path, level_yaml=level.format(extra=extra), solution=WEB_DS)).levels[0]
+    with LevelSession(lv, runtime="sim") as s:
+        state = s.run(120)
+        assert not state.won and "could not" not in state.objectives[0].detail
+        assert "60s later" in state.objectives[0].detail, state.objectives[0].detail
+        s.apply_files(lv.solution)
+        state = s.run(60)
+        assert state.won, [o.detail for o in state.objectives]
+        assert any("kept node node-2, which joined on an earlier try" in line for line in s.log), s.log

@@ -424,7 +424,7 @@ def test_survives_fails_when_not_back_in_time(store, clock):
     actor.run()
     clock.advance(30)
     result = check.evaluate(ctx)
-    assert not result.ok and "30s later: 1 pod app=web (wanted exactly 2)" in result.detail
+    assert not result.ok and "30s later: 1 pod app=web (wanted exactly 2). Your next change to the cluster tries again" in result.detail
     add_pod(store, "web-3")
     assert not check.evaluate(ctx).ok  # failed for good, until the session resets it
     check.reset()
@@ -451,5 +451,14 @@ def test_all_any_not(ctx, store):
     assert ev(ctx, {"type": "all", "checks": [yes, no]}) == (False, "Service web does not exist")
     assert ev(ctx, {"type": "any", "checks": [no, yes]}).ok
     assert not ev(ctx, {"type": "any", "checks": [no, no]}).ok
-    assert ev(ctx, {"type": "not", "check": no}).ok
+    assert ev(ctx, {"type": "not", "check": no}) == (True, "Service web does not exist")
     assert not ev(ctx, {"type": "not", "check": yes}).ok
+
+
+def test_not_says_what_it_found_without_the_inner_checks_wish(ctx, store):
+    add_pod(store, "debug", {"app": "debug"})
+    result = ev(ctx, {"type": "not", "check": {"type": "pods", "selector": {"app": "debug"}, "min": 1}})
+    assert result == (False, "1 pod app=debug (wanted: not so)")
+    store.delete("Pod", "debug", "default")
+    assert ev(ctx, {"type": "not", "check": {"type": "pods", "selector": {"app": "debug"}, "min": 1}}) \
+        == (True, "no pod app=debug")

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
+import json
 
+import pytest
+import yaml
+
+from engine.apiserver.handlers import API
+from engine.apiserver.request import Request
 from kubequest.levels.loader import find_level, load_pack, load_packs
 from kubequest.levels.session import ApplyError, LevelSession
 
@@ -146,6 +151,25 @@ def test_survives_a_bare_pod_fails_early_and_a_new_apply_retries(tmp_path):
         assert state.elapsed < 60  # gave up once the 30s were over, not at the time limit
         assert state.objectives[0].detail.startswith("the game deleted pod web; 30s later: ")
         session.apply_files([level.dir / "solution" / "app.yaml"])
+        assert not session.hopeless()
+        assert session.run(120).won
+
+
+def test_a_failed_survives_is_retried_after_a_change_through_kubectl(tmp_path):
+    """The learner may fix the level with kubectl: a write through the API server counts
+    as a change, as an apply from the editor does; a read does not."""
+    level = level_from(tmp_path, "", SURVIVES, files={"setup/app.yaml": CONFIGMAP, "solution/pod.yaml": BARE_POD})
+    with LevelSession(level) as session:
+        session.apply_files([level.dir / "solution" / "pod.yaml"])
+        assert not session.run(300).won and session.hopeless()
+        api = API(session.cluster)
+        assert api.handle(Request("GET", "/api/v1/namespaces/default/pods")).code == 200
+        assert session.hopeless()  # looking changes nothing
+        deployment = yaml.safe_load((level.dir / "solution" / "app.yaml").read_text())
+        created = api.handle(Request("POST", "/apis/apps/v1/namespaces/default/deployments",
+                                     headers={"content-type": "application/json"},
+                                     body=json.dumps(deployment).encode()))
+        assert created.code == 201, created.body
         assert not session.hopeless()
         assert session.run(120).won
 
