@@ -8,6 +8,9 @@ from collections.abc import Callable
 
 Picker = Callable[[tuple], "tuple[str, int] | None"]
 
+# pkg/proxy/userspace EndpointDialTimeouts: one try per entry, each on the next endpoint.
+DIAL_TIMEOUTS = (0.25, 0.5, 1.0, 2.0)
+
 
 class Listener:
     """Accepts on host:0 and pipes every connection to `pick(key)`'s answer.
@@ -42,10 +45,9 @@ class Listener:
     def _serve(self, client: socket.socket) -> None:
         backend = None
         try:
-            target = self.pick(self.key)
-            if target is None:
+            backend = self._connect()
+            if backend is None:
                 return
-            backend = socket.create_connection(target, timeout=self.connect_timeout)
             backend.settimeout(None)
             with self._lock:
                 self._conns.update((client, backend))
@@ -64,6 +66,20 @@ class Listener:
                         s.close()
                     except OSError:
                         pass
+
+    def _connect(self) -> socket.socket | None:
+        """Like the userspace kube-proxy's TryConnectEndpoints: a backend that refuses
+        (a pod shutting down before the endpoints say so) costs one more try on the
+        next endpoint, with a longer dial timeout each time."""
+        for timeout in DIAL_TIMEOUTS:
+            target = self.pick(self.key)
+            if target is None:
+                return None
+            try:
+                return socket.create_connection(target, timeout=min(timeout, self.connect_timeout))
+            except OSError:
+                continue
+        return None
 
     def close(self) -> None:
         self._closed = True
