@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.api.errors import KubeQuestError
+from engine.clock import rfc3339
 from engine.cluster import NodeConfig
 
 from .checks import DEFAULT_NAMESPACE, live_pods, selector_text
@@ -144,6 +145,41 @@ def scale(cluster: Any, action: dict[str, Any]) -> str:
     return f"scaled Deployment {name} to {replicas}"
 
 
+RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
+
+
+def set_image(cluster: Any, action: dict[str, Any]) -> str:
+    """The game releases: `kubectl set image` and `kubectl rollout restart` in one.
+    The restart stamp makes every try a rollout of every pod, even when the image
+    is already the one asked for (a `survives` tried again after the learner's fix)."""
+    name, ns = str(action.get("deployment")), str(action.get("namespace") or DEFAULT_NAMESPACE)
+    image, wanted = str(action.get("image")), action.get("container")
+    stamp = rfc3339(cluster.clock.now())
+    found: list[str] = []
+
+    def release(d: dict) -> None:
+        template = d.setdefault("spec", {}).setdefault("template", {})
+        containers = (template.get("spec") or {}).get("containers") or []
+        targets = [c for c in containers if wanted is None or c.get("name") == wanted]
+        if len(targets) != 1:
+            found.extend(str(c.get("name")) for c in containers)
+            raise _NoSuchContainer()
+        targets[0]["image"] = image
+        template.setdefault("metadata", {}).setdefault("annotations", {})[RESTARTED_AT] = stamp
+
+    try:
+        if cluster.store.mutate("Deployment", name, ns, release) is None:
+            raise ActionFailed(f"no Deployment {name} in namespace {ns}")
+    except _NoSuchContainer:
+        which = f"no container {wanted}" if wanted else "more than one container: name one with `container`"
+        raise ActionFailed(f"Deployment {name} has {which} (containers: {', '.join(found)})") from None
+    return f"released {image} to Deployment {name} (set image, then rollout restart)"
+
+
+class _NoSuchContainer(Exception):
+    pass
+
+
 ACTIONS = {
     "killContainer": kill_container,
     "deletePod": delete_pod,
@@ -151,7 +187,9 @@ ACTIONS = {
     "recoverNode": recover_node,
     "cordonNode": cordon_node,
     "scale": scale,
-    "addNode": add_node,  # a KubeQuest extension of PRODUCT.md §2's list
+    # KubeQuest extensions of PRODUCT.md §2's list:
+    "addNode": add_node,
+    "setImage": set_image,
 }
 
 

@@ -51,6 +51,8 @@ ACTION_FIELDS: dict[str, tuple[set[str], set[str]]] = {
     "scale": ({"deployment", "replicas"}, {"namespace"}),
     # A KubeQuest extension of PRODUCT.md §2's list: a node joins (fields as in cluster.nodes).
     "addNode": ({"node"}, {"cpu", "memory", "labels", "taints"}),
+    # Another: the game releases an image (kubectl set image + rollout restart).
+    "setImage": ({"deployment", "image"}, {"container", "namespace"}),
 }
 OBJECTIVES_MET = "objectivesMet"
 
@@ -362,7 +364,7 @@ class SpecChecker:
             self.selector(action["selector"], join(path, "selector"))
         self.r.integer(action, "count", path, 1)
         self.r.integer(action, "replicas", path, 0)
-        for key in ("namespace", "container", "deployment", "node"):
+        for key in ("namespace", "container", "deployment", "node", "image"):
             self.r.string(action, key, path)
         node = action.get("node")
         if atype == "addNode":

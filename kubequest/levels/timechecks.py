@@ -68,6 +68,7 @@ def describe_action(action: dict[str, Any]) -> str:
         "cordonNode": f"cordon node {action.get('node')}",
         "addNode": f"add node {action.get('node')}",
         "scale": f"scale Deployment {action.get('deployment')} to {action.get('replicas')}",
+        "setImage": f"release {action.get('image')} to Deployment {action.get('deployment')}",
     }.get(str(t), str(t))
 
 
