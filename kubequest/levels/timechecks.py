@@ -33,6 +33,7 @@ class Stable(Check):
         self.check = compile_check(spec["check"])
         self.seconds = parse_duration(spec["seconds"]) or 0.0
         self.since: float | None = None
+        self.last_break = ""  # what the nested check said when it last did not hold
 
     def children(self) -> list[Check]:
         return [self.check]
@@ -40,12 +41,14 @@ class Stable(Check):
     def reset(self) -> None:
         super().reset()
         self.since = None
+        self.last_break = ""
 
     def evaluate(self, ctx: CheckContext) -> CheckResult:
         inner = self.check.evaluate(ctx)
         now = ctx.now
         if not inner.ok:
             self.since = None
+            self.last_break = inner.detail
             return CheckResult(False, inner.detail)
         if self.since is None:
             self.since = now
@@ -53,7 +56,9 @@ class Stable(Check):
         held = now - self.since
         if held >= self.seconds:
             return CheckResult(True, f"{inner.detail}, for {held:g}s now")
-        return CheckResult(False, f"{inner.detail}, for {held:g}s of the {self.seconds:g}s needed")
+        # A break the learner did not see happen is the most useful thing to show.
+        broke = f" (before that: {self.last_break})" if self.last_break else ""
+        return CheckResult(False, f"{inner.detail}, for {held:g}s of the {self.seconds:g}s needed{broke}")
 
 
 def describe_action(action: dict[str, Any]) -> str:

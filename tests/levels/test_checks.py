@@ -362,7 +362,10 @@ def test_stable_needs_an_unbroken_stretch(store, clock):
     clock.advance(1)
     assert not check.evaluate(ctx).ok
     clock.advance(29)
-    assert not check.evaluate(ctx).ok
+    result = check.evaluate(ctx)
+    assert not result.ok
+    assert result.detail == ("1 pod app=web (wanted at least 1), for 29s of the 30s needed "
+                             "(before that: no pod app=web (wanted at least 1))")  # the break it restarted on
     clock.advance(1)
     result = check.evaluate(ctx)
     assert result.ok and result.detail.endswith("for 30s now")
