@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import fnmatch
 import http.client
+import socket
 from typing import Any
 
 from engine.api.store import Store
@@ -245,7 +246,7 @@ class Http(Check):
             try:
                 status, body = ctx.http_get(address[0], address[1], self.path, 2.0)
             except (OSError, http.client.HTTPException) as exc:
-                why = str(exc) or type(exc).__name__
+                why = _why_no_answer(ctx, name, self.namespace, exc)
                 return CheckResult(False, f"GET {self.path} through Service {name}: no answer ({why})")
             first_line = body.strip().splitlines()[0] if body.strip() else "(empty body)"
             if status != status_wanted:
@@ -263,6 +264,18 @@ class Http(Check):
         said = f"{status_wanted}" + (f" with {str(contains)!r}" if contains is not None else "")
         spread = f" from {plural(len(backends), 'pod')}" if self.distinct else ""
         return CheckResult(True, f"GET {self.path} through Service {name} answers {said}{spread}")
+
+
+def _why_no_answer(ctx: CheckContext, name: str, namespace: str, exc: BaseException) -> str:
+    """What a failed request means, in the learner's words rather than the socket's."""
+    backends_of = getattr(ctx.proxy, "backends_of", None)
+    if backends_of is not None and not backends_of(name, namespace):
+        return "the Service has no ready endpoints"
+    if isinstance(exc, TimeoutError | socket.timeout):
+        return "no reply within 2 s"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    return "the connection was closed without a reply"
 
 
 @register

@@ -57,7 +57,27 @@ def explain(check: Check, ctx: ExplainContext) -> list[str]:
 def _explain(check: Check, ctx: ExplainContext) -> list[str]:
     t, spec = check.type, check.spec
     if t in ("endpoints", "http"):
-        return explain_service(ctx, str(spec["service"]), check.namespace, spec.get("port"))
+        name, ns = str(spec["service"]), check.namespace
+        found = explain_service(ctx, name, ns, spec.get("port"))
+        expect = spec.get("expect") or {}
+        needed = int(spec.get("count") or spec.get("min") or 0) if t == "endpoints" \
+            else int(expect.get("distinctBackends") or 0)
+        if not found and needed:
+            found = explain_too_few(ctx, name, ns, needed)
+        if not found and "bodyContains" in expect:
+            found = explain_answer(ctx, name, ns)
+        return found
+    if t == "exists" or t == "field" and ctx.store.try_get(
+            str(spec["kind"]), str(spec["name"]), check.namespace if _namespaced(str(spec["kind"])) else None,
+            copy=False) is None:
+        return [f"Nothing in the cluster creates {spec['kind']} {spec['name']} by itself: "
+                "it exists once a manifest for it is applied."]
+    if t == "field" and str(spec.get("path", "")).startswith(("spec", "data", "stringData", "metadata")):
+        return [f"{spec['kind']} {spec['name']}'s {spec['path']} is what was last applied: "
+                "no controller changes it by itself."]
+    if t == "event" and spec.get("happened", True):
+        why = EVENT_REASONS.get(str(spec.get("reason")))
+        return [why] if why else []
     if t == "pods":
         assert isinstance(check, Pods)
         return explain_pods(ctx, check)
@@ -237,6 +257,10 @@ def explain_service(ctx: ExplainContext, name: str, namespace: str, port: Any = 
     pods = [p for p in ctx.store.list("Pod", namespace, from_set(selector), copy=False)
             if not (p.get("metadata") or {}).get("deletionTimestamp")]
     if not pods:
+        elsewhere = _pods_elsewhere(ctx.store, namespace, selector)
+        if elsewhere:
+            return [f"Service {name} selects {sel_text}, but no pod in namespace {namespace} has these "
+                    f"labels; {elsewhere}. A Service selects pods of its own namespace only."]
         return [f"Service {name} selects {sel_text}, but no pod has these labels.",
                 _nearest_sentence(ctx.store, namespace, selector)]
     unready = [p for p in pods if not is_ready(p)]
@@ -254,6 +278,113 @@ def explain_service(ctx: ExplainContext, name: str, namespace: str, port: Any = 
     return []
 
 
+def _namespaced(kind: str) -> bool:
+    from engine.api.kinds import KINDS
+
+    info = KINDS.get(kind)
+    return True if info is None else bool(info.namespaced)
+
+
+# Who records the events levels ask about, and when: the learner's next step.
+EVENT_REASONS = {
+    "Unhealthy": "The kubelet records Unhealthy only when a probe fails (liveness, readiness or "
+                 "startup): a container without a probe is never checked.",
+    "Killing": "The kubelet records Killing when it stops a container: a failed liveness probe, "
+               "or the pod being deleted.",
+    "BackOff": "The kubelet records BackOff when a container keeps exiting and it waits before the next start.",
+}
+
+
+def explain_too_few(ctx: ExplainContext, name: str, namespace: str, needed: int) -> list[str]:
+    """A healthy Service with fewer pods than the objective wants: the selector, or the replicas."""
+    svc = ctx.store.try_get("Service", name, namespace, copy=False)
+    selector = {str(k): str(v) for k, v in ((svc or {}).get("spec") or {}).get("selector", {}).items()}
+    pods = live_pods(ctx.store, namespace, selector) if selector else []
+    if not pods or len([p for p in pods if is_ready(p)]) >= needed:
+        return []
+    return [s for s in (_partial_matches(ctx.store, name, namespace, selector, pods),
+                        _replicas_sentence(ctx.store, pods), _bare_pods(pods)) if s]
+
+
+def _bare_pods(pods: list[dict]) -> str | None:
+    bare = [p["metadata"]["name"] for p in pods if not p["metadata"].get("ownerReferences")]
+    if not bare:
+        return None
+    return (f"{'Pod ' + bare[0] + ' has' if len(bare) == 1 else 'Pods ' + ', '.join(bare) + ' have'} "
+            "no controller (no ownerReferences): a pod that goes is not replaced.")
+
+
+def _pods_elsewhere(store: Store, namespace: str, selector: dict[str, str]) -> str:
+    """'2 pods with them are in namespace default', or '' when no other namespace has any."""
+    by_ns: dict[str, int] = {}
+    for p in store.list("Pod", None, from_set(selector), copy=False):
+        ns = str(p["metadata"].get("namespace"))
+        if ns != namespace and not p["metadata"].get("deletionTimestamp"):
+            by_ns[ns] = by_ns.get(ns, 0) + 1
+    return ", ".join(f"{plural(n, 'pod')} with them {'is' if n == 1 else 'are'} in namespace {ns}"
+                     for ns, n in sorted(by_ns.items()))
+
+
+def _partial_matches(store: Store, name: str, namespace: str, selector: dict[str, str],
+                     selected: list[dict]) -> str | None:
+    """Pods that match some of a Service's selector but not all of it: a selector is an AND."""
+    if len(selector) < 2:
+        return None
+    chosen = {p["metadata"]["name"] for p in selected}
+    partial = [p for p in store.list("Pod", namespace, copy=False)
+               if p["metadata"]["name"] not in chosen and not p["metadata"].get("deletionTimestamp")
+               and any(labels_of(p).get(k) == v for k, v in selector.items())]
+    if not partial:
+        return None
+    shown = "; ".join(f"{p['metadata']['name']} ({_labels_text(p)})" for p in partial[:2])
+    more = f" and {len(partial) - 2} more" if len(partial) > 2 else ""
+    return (f"Service {name} selects {plural(len(selected), 'pod')}: a pod needs every label of the "
+            f"selector. {plural(len(partial), 'pod')} match only part of it: {shown}{more}.")
+
+
+def _replicas_sentence(store: Store, pods: list[dict]) -> str | None:
+    """What the Deployment behind these pods asks for: its replicas are the desired state."""
+    asked = []
+    for d in store.list("Deployment", pods[0]["metadata"].get("namespace") if pods else None, copy=False):
+        sel = ((d.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
+        if sel and any(all(labels_of(p).get(k) == v for k, v in sel.items()) for p in pods):
+            n = int((d.get("spec") or {}).get("replicas", 1))
+            asked.append(f"Deployment {d['metadata']['name']} asks for {plural(n, 'replica')} (spec.replicas)")
+    if not asked:
+        return None
+    return "; ".join(asked) + ": the cluster keeps exactly that many."
+
+
+def explain_answer(ctx: ExplainContext, name: str, namespace: str) -> list[str]:
+    """Why pods answer something else: where their words come from, and when they are read."""
+    svc = ctx.store.try_get("Service", name, namespace, copy=False)
+    selector = {str(k): str(v) for k, v in ((svc or {}).get("spec") or {}).get("selector", {}).items()}
+    if not selector:
+        return []
+    pods = live_pods(ctx.store, namespace, selector)
+    sources: list[str] = []
+    for p in pods:
+        for c in (p.get("spec") or {}).get("containers") or []:
+            for env in c.get("env") or []:
+                ref = (env.get("valueFrom") or {})
+                for key, kind in (("secretKeyRef", "Secret"), ("configMapKeyRef", "ConfigMap")):
+                    if key in ref:
+                        sources.append(f"{env.get('name')} from {kind} {ref[key].get('name')}")
+            for src in c.get("envFrom") or []:
+                for key, kind in (("secretRef", "Secret"), ("configMapRef", "ConfigMap")):
+                    if key in src:
+                        sources.append(f"their environment from {kind} {src[key].get('name')}")
+    if sources:
+        unique = sorted(set(sources))
+        return [f"The pods read {', '.join(unique)} once, when their containers start: "
+                "a change made after that reaches only containers started later."]
+    images = sorted({str(c.get("image")) for p in pods for c in (p.get("spec") or {}).get("containers") or []})
+    sel = ",".join(f"{k}={v}" for k, v in sorted(selector.items()))
+    run = f"{plural(len(pods), 'pod')}, running {', '.join(images)}" if pods else "no pod"
+    return [f"Service {name} selects {sel}: {run}. What a pod answers comes from its image "
+            "and its environment (env:), read when its containers start."]
+
+
 def _listening_ports(pod: dict) -> set[int]:
     from engine.images.catalog import find_image
 
@@ -267,11 +398,20 @@ def _listening_ports(pod: dict) -> set[int]:
 
 
 def _port_mismatch(spec: dict, pods: list[dict], port: Any) -> str | None:
-    """A targetPort no selected pod listens on (the classic 80 vs 8080)."""
+    """A targetPort no selected pod listens on (the classic 80 vs 8080), or a named one
+    that no selected pod's container port is called."""
     for p in spec.get("ports") or []:
         if port is not None and p.get("port") != port:
             continue
         target = p.get("targetPort", p.get("port"))
+        if isinstance(target, str):
+            names = {str(cp.get("name")) for pod in pods for c in (pod.get("spec") or {}).get("containers") or []
+                     for cp in c.get("ports") or [] if cp.get("name")}
+            if target not in names:
+                have = f" (theirs: {', '.join(sorted(names))})" if names else " (their ports have no names)"
+                return (f"port {p.get('port')} sends traffic to targetPort {target!r}, a container port "
+                        f"name that none of the selected pods has{have}.")
+            continue
         if not isinstance(target, int):
             continue
         listening = set().union(*(_listening_ports(pod) for pod in pods))
@@ -289,11 +429,57 @@ def explain_pods(ctx: ExplainContext, check: Pods) -> list[str]:
         plain = {str(k): str(v) for k, v in sel.items()} if "matchLabels" not in sel and \
             "matchExpressions" not in sel else dict(sel.get("matchLabels") or {})
         first = f"No pod in namespace {ns} matches {selector_text(sel)}."
+        elsewhere = _pods_elsewhere(ctx.store, ns, plain) if plain else ""
+        if elsewhere:
+            return [f"{first[:-1]}; {elsewhere}."]
         return [first, _nearest_sentence(ctx.store, ns, plain)] if plain else [first]
     others = [p for p in pods if p not in kept]
     if "max" in spec and len(kept) > int(spec["max"]) or "count" in spec and len(kept) > int(spec["count"]):
         return [f"There are {len(kept)} such pods, more than wanted."]
-    return _unready_sentences(ctx, others or kept)
+    if "node" in spec and len(kept) < int(spec.get("count") or spec.get("min") or 1):
+        return _placement(ctx, pods, str(spec["node"]))
+    if "maxRestarts" in spec:
+        restarted = [s for s in (_restarted(p) for p in kept) if s]
+        if restarted:
+            return restarted
+    found = _unready_sentences(ctx, others or kept)
+    if not found and ("count" in spec or "min" in spec):
+        found = [s for s in (_replicas_sentence(ctx.store, kept or pods), _bare_pods(kept or pods)) if s]
+    return found
+
+
+def _placement(ctx: ExplainContext, pods: list[dict], node_name: str) -> list[str]:
+    """Where the pods are instead of on `node_name`, and what keeps them off it."""
+    where: dict[str, int] = {}
+    for p in pods:
+        n = str((p.get("spec") or {}).get("nodeName") or "no node yet")
+        where[n] = where.get(n, 0) + 1
+    elsewhere = ", ".join(f"{n} on {node}" for node, n in sorted(where.items()) if node != node_name)
+    sentences = [f"The matching pods run: {elsewhere}." if elsewhere else
+                 f"The matching pods on {node_name} are not Ready."]
+    node = ctx.store.try_get("Node", node_name, copy=False)
+    if node is None:
+        sentences.append(f"There is no node {node_name} (yet).")
+        return sentences
+    taints = [t for t in (node.get("spec") or {}).get("taints") or [] if t.get("effect") in ("NoSchedule", "NoExecute")]
+    if taints:
+        shown = ", ".join(f"{t.get('key')}={t.get('value', '')}:{t.get('effect')}" for t in taints)
+        sentences.append(f"Node {node_name} has the taint {shown}: only pods that tolerate it land there.")
+    elif not any(where.get(node_name, 0) for _ in [0]):
+        reasons = [diagnose_pod(ctx, p) for p in pods if not (p.get("spec") or {}).get("nodeName")]
+        sentences += [r for r in reasons[:1] if r]
+    return sentences
+
+
+def _restarted(pod: dict) -> str | None:
+    for cs in (pod.get("status") or {}).get("containerStatuses") or []:
+        term = (cs.get("lastState") or {}).get("terminated")
+        if int(cs.get("restartCount") or 0) and term:
+            policy = (pod.get("spec") or {}).get("restartPolicy", "Always")
+            return (f"Pod {pod['metadata']['name']}: container {cs.get('name')} last exited with code "
+                    f"{term.get('exitCode')} ({term.get('reason', 'Error')}) and was started again "
+                    f"(restartPolicy: {policy}).")
+    return None
 
 
 def _resolve(value: Any, replicas: int, round_up: bool) -> int:

@@ -27,7 +27,7 @@ def test_the_broken_release_fails_and_the_fixed_one_goes_out_clean(built_images,
         assert not state.won and session.hopeless(), [o.detail for o in state.objectives]
         detail = state.objectives[0].detail
         assert detail.startswith("the game released kubequest/web:2.0 to Deployment web"), detail
-        assert "(before that: GET / through Service web: no answer" in detail, detail
+        assert "(before that: GET / through Service web: no answer (the Service has no ready endpoints))" in detail, detail
         assert detail.endswith("Your next change to the cluster tries again"), detail
 
         session.apply_files(level.solution)

@@ -173,10 +173,14 @@ class FakeProxy:
     def __init__(self, address):
         self.address = address
         self.asked = []
+        self.backends = [("10.0.0.1", 8080, "web-1")]
 
     def address_of(self, service, namespace="default", port=None):
         self.asked.append((service, namespace, port))
         return self.address
+
+    def backends_of(self, service, namespace="default"):
+        return self.backends
 
 
 @pytest.fixture
@@ -241,9 +245,21 @@ def test_http_without_service_or_answer(store, clock):
     def refuse(*args):
         raise ConnectionRefusedError("Connection refused")
 
-    ctx = CheckContext(store=store, clock=clock, proxy=FakeProxy(("127.0.0.1", 1)), http_get=refuse)
+    proxy = FakeProxy(("127.0.0.1", 1))
+    ctx = CheckContext(store=store, clock=clock, proxy=proxy, http_get=refuse)
     result = ev(ctx, {"type": "http", "service": "web"})
-    assert result == (False, "GET / through Service web: no answer (Connection refused)")
+    assert result == (False, "GET / through Service web: no answer (connection refused)")
+
+    def hang_up(*args):
+        raise ConnectionResetError(104, "Connection reset by peer")
+
+    ctx = CheckContext(store=store, clock=clock, proxy=proxy, http_get=hang_up)
+    assert ev(ctx, {"type": "http", "service": "web"}) == \
+        (False, "GET / through Service web: no answer (the connection was closed without a reply)")
+    proxy.backends = []  # said in the learner's words, not the socket's
+    ctx = CheckContext(store=store, clock=clock, proxy=proxy, http_get=hang_up)
+    assert ev(ctx, {"type": "http", "service": "web"}) == \
+        (False, "GET / through Service web: no answer (the Service has no ready endpoints)")
 
 
 def test_http_asks_again_only_when_cluster_or_clock_moved(store, clock):

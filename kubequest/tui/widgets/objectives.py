@@ -26,7 +26,7 @@ from textual.widgets import Static
 from ...levels.loader import Level
 from ...levels.session import ObjectiveStatus, SessionState
 
-NOTHING_YET = "Nothing more to say yet: watch the cluster."
+NOTHING_YET = "No more clues in the cluster: compare what this objective wants with what you applied."
 
 
 class ObjectiveItem(Static):
