@@ -465,7 +465,7 @@ def _placement(ctx: ExplainContext, pods: list[dict], node_name: str) -> list[st
     if taints:
         shown = ", ".join(f"{t.get('key')}={t.get('value', '')}:{t.get('effect')}" for t in taints)
         sentences.append(f"Node {node_name} has the taint {shown}: only pods that tolerate it land there.")
-    elif not any(where.get(node_name, 0) for _ in [0]):
+    elif not where.get(node_name):
         reasons = [diagnose_pod(ctx, p) for p in pods if not (p.get("spec") or {}).get("nodeName")]
         sentences += [r for r in reasons[:1] if r]
     return sentences
