@@ -175,7 +175,7 @@ class Pods(Check):
             if over:
                 ok = False
                 worst = max(over, key=restarts)
-                detail += (f"; {worst['metadata']['name']} restarted {restarts(worst)} times "
+                detail += (f"; {worst['metadata']['name']} restarted {plural(restarts(worst), 'time')} "
                            f"(at most {self.spec['maxRestarts']} allowed)")
         return CheckResult(ok, detail)
 
@@ -333,13 +333,14 @@ class Event(Check):
     def evaluate(self, ctx: CheckContext) -> CheckResult:
         found = self.matches(ctx)
         want = bool(self.spec.get("happened", True))
-        what = f"a {self.spec['reason']} event"
+        reason = str(self.spec["reason"])
+        what = f"{'an' if reason[:1].lower() in 'aeiou' else 'a'} {reason} event"
         if "kind" in self.spec or "name" in self.spec:
             what += f" about {self.spec.get('kind', '')} {self.spec.get('name', '')}".rstrip()
         if found:
             last = found[-1]
             return CheckResult(want, f"{what} was recorded: {last.get('message', '')}".rstrip(": "))
-        return CheckResult(not want, f"no {what[2:]} since the level started")
+        return CheckResult(not want, f"no {what.split(' ', 1)[1]} since the level started")
 
 
 # The time and logic checks register themselves on import; re-exported here so

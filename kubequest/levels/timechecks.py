@@ -24,6 +24,13 @@ from .checkbase import (
 from .schema import parse_duration
 
 
+def secs(t: float) -> str:
+    """A duration as a player reads it: 0.7s, 4.2s, 23s — not 0.829151s."""
+    if t >= 10:
+        return f"{t:.0f}s"
+    return f"{t:.1f}".rstrip("0").rstrip(".") + "s"
+
+
 @register
 class Stable(Check):
     type = "stable"
@@ -55,10 +62,10 @@ class Stable(Check):
             ctx.wake_at(now + self.seconds)  # come back when it has held long enough
         held = now - self.since
         if held >= self.seconds:
-            return CheckResult(True, f"{inner.detail}, for {held:g}s now")
+            return CheckResult(True, f"{inner.detail}, for {secs(held)} now")
         # A break the learner did not see happen is the most useful thing to show.
         broke = f" (before that: {self.last_break})" if self.last_break else ""
-        return CheckResult(False, f"{inner.detail}, for {held:g}s of the {self.seconds:g}s needed{broke}")
+        return CheckResult(False, f"{inner.detail}, for {secs(held)} of the {secs(self.seconds)} needed{broke}")
 
 
 def describe_action(action: dict[str, Any]) -> str:
@@ -142,15 +149,15 @@ class Survives(Check):
         elapsed = ctx.now - self.acted_at
         if inner.ok:
             self.state = self.PASSED
-            self.passed = f"the game {self.what}; {elapsed:g}s later: {inner.detail}"
+            self.passed = f"the game {self.what}; {secs(elapsed)} later: {inner.detail}"
             return CheckResult(True, self.passed)
         if elapsed >= self.within:
             self.state = self.FAILED
-            self.failure = (f"the game {self.what}; {self.within:g}s later: {inner.detail}. "
+            self.failure = (f"the game {self.what}; {secs(self.within)} later: {inner.detail}. "
                             "Your next change to the cluster tries again")
             return CheckResult(False, self.failure)
-        return CheckResult(False, f"the game {self.what} {elapsed:g}s ago; now: {inner.detail} "
-                                  f"({self.within - elapsed:g}s left)")
+        return CheckResult(False, f"the game {self.what} {secs(elapsed)} ago; now: {inner.detail} "
+                                  f"({secs(self.within - elapsed)} left)")
 
 
 @register

@@ -481,3 +481,17 @@ def test_not_says_what_it_found_without_the_inner_checks_wish(ctx, store):
     store.delete("Pod", "debug", "default")
     assert ev(ctx, {"type": "not", "check": {"type": "pods", "selector": {"app": "debug"}, "min": 1}}) \
         == (True, "no pod app=debug")
+
+
+def test_durations_read_as_a_player_reads_them():
+    from kubequest.levels.timechecks import secs
+
+    assert [secs(t) for t in (0.829151, 0.04, 4.0, 6.34258, 23.6574, 30)] == \
+        ["0.8s", "0s", "4s", "6.3s", "24s", "30s"]
+
+
+def test_an_event_takes_an(store, clock):
+    ctx = CheckContext(store=store, clock=clock)
+    assert ev(ctx, {"type": "event", "reason": "Unhealthy", "happened": False}) == \
+        (True, "no Unhealthy event since the level started")
+    assert ev(ctx, {"type": "event", "reason": "Unhealthy"}).detail == "no Unhealthy event since the level started"
