@@ -72,7 +72,7 @@ def _explain(check: Check, ctx: ExplainContext) -> list[str]:
             copy=False) is None:
         return [f"Nothing in the cluster creates {spec['kind']} {spec['name']} by itself: "
                 "it exists once a manifest for it is applied."]
-    if t == "field" and str(spec.get("path", "")).startswith(("spec", "data", "stringData", "metadata")):
+    if t == "field" and str(spec.get("path", "")).startswith(("spec.", "data", "stringData")):
         return [f"{spec['kind']} {spec['name']}'s {spec['path']} is what was last applied: "
                 "no controller changes it by itself."]
     if t == "event" and spec.get("happened", True):

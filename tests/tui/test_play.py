@@ -77,6 +77,26 @@ async def test_a_refused_apply_points_at_the_line(data_dir):
         await wait_until(pilot, lambda: editor.has_focus and editor.cursor_location[0] == 9,
                          what="the cursor on the refused line")
         assert isinstance(app.screen, LevelScreen)
+        # …the cursor only: a key typed next edits the line instead of replacing all of it.
+        assert editor.selected_text == ""
+        await pilot.press("end", "backspace")
+        assert editor.document.get_line(9) == "      targetPort: bad_por"
+
+
+async def test_esc_from_the_briefing_comes_back_to_the_cluster(data_dir):
+    app = make_app(data_dir, start_level="tour/typo-service")
+    async with app.run_test(size=SIZE) as pilot:
+        from .conftest import level_screen
+
+        screen = await level_screen(pilot)
+        screen.query_one("#briefing-box").focus()
+        await pilot.pause()
+        assert app.focused is screen.query_one("#briefing-box")
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, LevelScreen), "esc asked to leave the level"
+        assert screen._in_cluster(app.focused)
 
 
 async def test_a_guided_tutorial_unlocks_its_steps_one_at_a_time(data_dir):

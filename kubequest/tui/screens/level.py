@@ -357,7 +357,9 @@ class LevelScreen(Screen[None]):
 
     def _applied(self, update: Applied) -> None:
         if update.error:
-            self.notify(update.error, title="Apply refused", severity="error", timeout=10, markup=False)
+            # The workspace's file name, as the problems under the editor say it, not its temp path.
+            shown = FILE_LINE.sub(r"\1:\2:", update.error, count=1)
+            self.notify(shown, title="Apply refused", severity="error", timeout=10, markup=False)
             match = FILE_LINE.match(update.error)
             if match:
                 self.query_one(WorkspaceEditor).go_to(match.group(1), int(match.group(2)))
@@ -413,6 +415,7 @@ class LevelScreen(Screen[None]):
         else:
             self.free_play = True
             self._header()
+            self._focus_cluster()  # not the editor: the next key is a view key, not YAML
             self.notify("Free play: poke at the cluster with x (chaos) and watch it heal.",
                         title="Keep playing")
 
@@ -495,9 +498,8 @@ class LevelScreen(Screen[None]):
             self._apply_filter("")
             self._focus_cluster()
             return
-        if focused is not None and (focused.__class__.__name__ == "ManifestEditor"
-                                    or isinstance(focused, ObjectivesPanel)):
-            self._focus_cluster()
+        if focused is not None and not self._in_cluster(focused):
+            self._focus_cluster()  # the editor, objectives, briefing…: esc comes back first
             return
         panel = self.query_one(KubectlPanel)
         if panel.display:  # open, with the focus elsewhere: close it before leaving the level
@@ -514,6 +516,10 @@ class LevelScreen(Screen[None]):
         self.app.push_screen(ConfirmDialog(
             "Leave the level?", "The level's cluster is removed. Your progress so far is kept.",
             yes="Leave", no="Stay"), callback=answer)
+
+    def _in_cluster(self, widget) -> bool:
+        cluster = self.query_one("#cluster", TabbedContent)
+        return widget is cluster or cluster in widget.ancestors
 
     def _focus_cluster(self) -> None:
         active = self.query_one("#cluster", TabbedContent).active

@@ -230,7 +230,8 @@ class WorkspaceEditor(Vertical):
             if editor.filename == filename:
                 tabs.active = f"file-{i}"
                 editor.focus()
-                editor.select_line(max(0, line - 1))
+                # The cursor only: a selected line would be replaced by the next key typed.
+                editor.move_cursor((max(0, line - 1), 0))
                 editor.scroll_cursor_visible(center=True)
                 return
 
