@@ -85,12 +85,29 @@ def workspace_files(level, workdir: Path) -> list[tuple[Path, str]]:
     return out
 
 
+_EMPHASIS = re.compile(r"\*\*(.+?)\*\*|\*(\S(?:.*?\S)?)\*")
+
+
 def inline_code(text: str) -> Text:
-    """A line of markdown-ish text: its `code` spans coloured, their backticks dropped."""
+    """A line of markdown-ish text: `code` coloured, **bold** and *italic* styled, their
+    marks dropped (hints are written in the same markdown as briefings)."""
     out = Text()
     for i, part in enumerate(text.split("`")):
-        out.append(part, style="bold #5fafff" if i % 2 else "")
+        if i % 2:
+            out.append(part, style="bold #5fafff")
+            continue
+        at = 0
+        for m in _EMPHASIS.finditer(part):
+            out.append(part[at:m.start()])
+            out.append(m.group(1) or m.group(2), style="bold" if m.group(1) else "italic")
+            at = m.end()
+        out.append(part[at:])
     return out
+
+
+def plain_markdown(text: str) -> str:
+    """The same text with its marks dropped, for a plain toast."""
+    return inline_code(text).plain
 
 
 def clock_text(seconds: float) -> str:
@@ -664,7 +681,7 @@ class LevelScreen(Screen[None]):
         self.hints.append(hint)
         self._show_hints()
         self._header()
-        self.notify(hint.replace("`", ""), title=f"Hint {n} of {total}", timeout=12, markup=False)
+        self.notify(plain_markdown(hint), title=f"Hint {n} of {total}", timeout=12, markup=False)
 
     def _show_hints(self) -> None:
         panel = self.query_one("#hints", Static)
@@ -678,6 +695,7 @@ class LevelScreen(Screen[None]):
         for i, hint in enumerate(self.hints, 1):
             grid.add_row(f"{i}.", inline_code(hint))
         panel.update(grid)
+        panel.call_after_refresh(panel.scroll_end, animate=False)  # the newest hint in view
 
     def action_why(self) -> None:
         """Every unmet objective explains itself — or, if any explanation is showing, none does."""
