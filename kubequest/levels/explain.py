@@ -72,7 +72,8 @@ def _explain(check: Check, ctx: ExplainContext) -> list[str]:
             copy=False) is None:
         return [f"Nothing in the cluster creates {spec['kind']} {spec['name']} by itself: "
                 "it exists once a manifest for it is applied."]
-    if t == "field" and str(spec.get("path", "")).startswith(("spec.", "data", "stringData")):
+    if t == "field" and str(spec.get("path", "")).startswith(("spec.", "data", "stringData")) \
+            and _unset(ctx, check):  # a set value may be the server's choice (a nodePort)
         return [f"{spec['kind']} {spec['name']}'s {spec['path']} is what was last applied: "
                 "no controller changes it by itself."]
     if t == "event" and spec.get("happened", True):
@@ -276,6 +277,18 @@ def explain_service(ctx: ExplainContext, name: str, namespace: str, port: Any = 
     if ips is None:
         return [f"Service {name} has no Endpoints object yet."]
     return []
+
+
+def _unset(ctx: ExplainContext, check: Check) -> bool:
+    from .checkbase import get_field
+
+    spec = check.spec
+    obj = ctx.store.try_get(str(spec["kind"]), str(spec["name"]),
+                            check.namespace if _namespaced(str(spec["kind"])) else None, copy=False)
+    if obj is None:
+        return False
+    found, _ = get_field(obj, str(spec["path"]))
+    return not found
 
 
 def _namespaced(kind: str) -> bool:
