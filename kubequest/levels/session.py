@@ -121,7 +121,9 @@ class LevelSession:
         self._met_events = [ev for ev in level.events if ev.when is not None]
         self._met_fired = False
         self._met_done = 0
-        self._seen_changes = 0
+        # The learner's change count when each `survives` acted: a change made after that
+        # (even while the game still watched) earns a failed one another try.
+        self._changes_at_act: dict[int, int] = {}
         self._ctx: CheckContext | None = None
 
     # ---- life cycle -----------------------------------------------------------------
@@ -140,7 +142,6 @@ class LevelSession:
                 self._apply([path], "the level's setup")
                 self.cluster.settle()
             self.started_at = self.clock.now()
-            self._seen_changes = self.cluster.user_changes  # the setup is not the learner's
             self._ctx = CheckContext(
                 store=self.cluster.store, clock=self.clock, proxy=self.cluster.proxy,
                 start_rv=self.cluster.store.resource_version, wake_at=self._wake_at,
@@ -280,17 +281,19 @@ class LevelSession:
             return self._state(results, won=True)
 
     def _retry_failed_survives(self) -> None:
-        """A failed `survives` gets another try once the learner changes the cluster
-        (the editor, `kubequest run`, or kubectl through the API server)."""
+        """A failed `survives` gets another try once the learner has changed the cluster
+        since the game acted (the editor, `kubequest run`, or kubectl through the API server)."""
+        for s in self._failed_survives():
+            if self._changed_since_act(s):
+                s.reset()
+
+    def _failed_survives(self) -> list[Survives]:
+        return [s for c in self._stages[self.step] for s in c.check.walk()
+                if isinstance(s, Survives) and s.state == Survives.FAILED]
+
+    def _changed_since_act(self, survives: Survives) -> bool:
         assert self.cluster is not None
-        changes = self.cluster.user_changes
-        if changes == self._seen_changes:
-            return
-        self._seen_changes = changes
-        for c in self._stages[self.step]:
-            for s in c.check.walk():
-                if isinstance(s, Survives) and s.state == Survives.FAILED:
-                    s.reset()
+        return self.cluster.user_changes != self._changes_at_act.get(id(survives), -1)
 
     def _met_event_done(self) -> None:
         self._met_done += 1
@@ -306,6 +309,8 @@ class LevelSession:
         others_hold = all(r.ok for c, r in results if not waiting[id(c)])
         if others_hold:
             for survives in (s for group in waiting.values() for s in group):
+                assert self.cluster is not None
+                self._changes_at_act[id(survives)] = self.cluster.user_changes
                 survives.trigger(self._ctx)
 
     def _state(self, results: list[tuple[_Compiled, CheckResult]], *, won: bool) -> SessionState:
@@ -344,7 +349,5 @@ class LevelSession:
 
     def hopeless(self) -> bool:
         """A `survives` failed: nothing but a change by the learner can win the level now."""
-        if self.cluster is not None and self.cluster.user_changes != self._seen_changes:
-            return False  # the next evaluate() tries it again
-        return any(isinstance(s, Survives) and s.state == Survives.FAILED
-                   for c in self._stages[self.step] for s in c.check.walk())
+        failed = self._failed_survives()
+        return bool(failed) and not any(self._changed_since_act(s) for s in failed)

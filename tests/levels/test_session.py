@@ -155,6 +155,20 @@ def test_survives_a_bare_pod_fails_early_and_a_new_apply_retries(tmp_path):
         assert session.run(120).won
 
 
+def test_a_change_made_while_the_game_watches_counts_for_the_retry(tmp_path):
+    """The learner fixes things during the watch window; if the check still fails at
+    its deadline, that change already earns the next try — no second change needed."""
+    level = level_from(tmp_path, "", SURVIVES, files={"setup/app.yaml": CONFIGMAP, "solution/pod.yaml": BARE_POD})
+    with LevelSession(level) as session:
+        session.apply_files([level.dir / "solution" / "pod.yaml"])
+        session.cluster.run_until(lambda: any("the game deleted pod web" in line for line in session.log)
+                                  or session.evaluate().won, 60)
+        session.apply_files([level.dir / "setup" / "app.yaml"])  # a change, made while it watches
+        state = session.run(60)
+        assert not state.won
+        assert not session.hopeless(), state.objectives[0].detail
+
+
 def test_a_failed_survives_is_retried_after_a_change_through_kubectl(tmp_path):
     """The learner may fix the level with kubectl: a write through the API server counts
     as a change, as an apply from the editor does; a read does not."""
