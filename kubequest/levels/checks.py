@@ -154,7 +154,7 @@ class Pods(Check):
             words.append(f"running {s['image']}")
         if "node" in s:
             words.append(f"on {s['node']}")
-        return ", ".join(words)
+        return " and ".join(words)
 
     def evaluate(self, ctx: CheckContext) -> CheckResult:
         pods, kept = self.matching(ctx)

@@ -76,6 +76,8 @@ def _explain(check: Check, ctx: ExplainContext) -> list[str]:
             and _unset(ctx, check):  # a set value may be the server's choice (a nodePort)
         return [f"{spec['kind']} {spec['name']}'s {spec['path']} is what was last applied: "
                 "no controller changes it by itself."]
+    if t == "field" and spec.get("kind") == "Job":
+        return explain_job(ctx, str(spec["name"]), check.namespace)
     if t == "event" and spec.get("happened", True):
         why = EVENT_REASONS.get(str(spec.get("reason")))
         return [why] if why else []
@@ -165,6 +167,11 @@ def _diagnose_container(ctx: ExplainContext, pod: dict, cs: dict) -> str | None:
         if reason == "CrashLoopBackOff":
             term = last.get("terminated") or {}
             code = term.get("exitCode")
+            killed = _liveness_failure(ctx, pod)
+            if killed and term.get("reason") != "OOMKilled":
+                return (f"container {cname} is restarted again and again (CrashLoopBackOff, "
+                        f"{plural(int(cs.get('restartCount') or 0), 'restart')}): the kubelet kills it "
+                        f"because its liveness probe fails — {killed}.")
             how = ("was killed for using more memory than its limit (OOMKilled)"
                    if term.get("reason") == "OOMKilled" else f"exits with code {code}")
             logs = _last_log_lines(ctx, pod, str(cname), _cid(last))
@@ -198,6 +205,18 @@ def _node_not_ready(ctx: ExplainContext, node_name: str) -> str | None:
     return str(cond.get("message") or cond.get("reason") or f"Ready is {cond.get('status')}").rstrip(".") + "."
 
 
+def _liveness_failure(ctx: ExplainContext, pod: dict) -> str | None:
+    """The last 'Liveness probe failed' the kubelet recorded for this pod, with what the probe tries."""
+    events = [e for e in _events_about(ctx.store, pod, "Unhealthy")
+              if str(e.get("message", "")).startswith("Liveness")]
+    if not events:
+        return None
+    probes = [c.get("livenessProbe") for c in (pod.get("spec") or {}).get("containers") or []
+              if c.get("livenessProbe")]
+    probe = f" (the probe tries {_probe_text(probes[0])})" if probes else ""
+    return " ".join(str(events[-1].get("message") or "").split()).rstrip(":") + probe
+
+
 def _readiness_failure(ctx: ExplainContext, pod: dict) -> str | None:
     events = [e for e in _events_about(ctx.store, pod, "Unhealthy")
               if str(e.get("message", "")).startswith(("Readiness", "Startup"))]
@@ -208,7 +227,15 @@ def _readiness_failure(ctx: ExplainContext, pod: dict) -> str | None:
         # An exec probe's message is the command's output: it may end in a newline, or be
         # empty ("Readiness probe failed: "). One line, and nothing dangling.
         message = " ".join(str(events[-1].get("message") or "").split()).rstrip(":")
-        return f"{message}{probe}."
+        said = ""
+        for cs in (pod.get("status") or {}).get("containerStatuses") or []:
+            running = (cs.get("state") or {}).get("running")
+            cid = str(cs.get("containerID") or "").split("://", 1)[-1]
+            logs = _last_log_lines(ctx, pod, str(cs.get("name")), cid, n=1) if running and cid else ""
+            if logs:
+                said = f"; the container's last log line: {logs!r}"
+                break
+        return f"{message}{probe}{said}."
     if probes:
         return f"its readiness probe ({_probe_text(probes[0])}) has not succeeded yet."
     return None
@@ -289,6 +316,40 @@ def _unset(ctx: ExplainContext, check: Check) -> bool:
         return False
     found, _ = get_field(obj, str(spec["path"]))
     return not found
+
+
+def explain_job(ctx: ExplainContext, name: str, namespace: str) -> list[str]:
+    """A Job that has not succeeded: its failed pods say why, and how many tries are left."""
+    job = ctx.store.try_get("Job", name, namespace, copy=False)
+    if job is None:
+        return []
+    pods = sorted(ctx.store.list("Pod", namespace, from_set({"batch.kubernetes.io/job-name": name}), copy=False),
+                  key=lambda p: str(p["metadata"].get("creationTimestamp") or ""))
+    failed = [p for p in pods if (p.get("status") or {}).get("phase") == "Failed"]
+    sentences = []
+    status, spec = job.get("status") or {}, job.get("spec") or {}
+    limit = int(spec.get("backoffLimit", 6))
+    if get_condition(job, "Failed"):
+        sentences.append(f"Job {name} has failed for good ({get_condition(job, 'Failed').get('reason')}): "
+                         "it starts no more pods; a new Job (delete and apply) runs again.")
+    elif failed:
+        sentences.append(f"Job {name}: {plural(int(status.get('failed') or len(failed)), 'pod')} failed "
+                         f"so far, of the {limit} retries its backoffLimit allows.")
+    for p in reversed(failed):
+        for cs in (p.get("status") or {}).get("containerStatuses") or []:
+            term = (cs.get("state") or {}).get("terminated") or {}
+            logs = _last_log_lines(ctx, p, str(cs.get("name")), _cid(cs.get("state") or {}))
+            if term:
+                said = f"; its last log lines: {logs!r}" if logs else ""
+                sentences.append(f"Pod {p['metadata']['name']}: container {cs.get('name')} exited with "
+                                 f"code {term.get('exitCode')}{said}.")
+                return sentences
+    running = [p for p in pods if (p.get("status") or {}).get("phase") in ("Pending", "Running")]
+    if running:
+        why = diagnose_pod(ctx, running[-1])
+        if why:
+            sentences.append(why)
+    return sentences
 
 
 def _namespaced(kind: str) -> bool:

@@ -188,7 +188,7 @@ class Any_(All):
         held = [r.detail for r in results if r.ok]
         if held:
             return CheckResult(True, held[0])
-        return CheckResult(False, "none holds: " + "; ".join(r.detail for r in results))
+        return CheckResult(False, "not one of these holds: " + "; or ".join(r.detail for r in results))
 
 
 @register

@@ -1,0 +1,53 @@
+""""Why not yet?" for states play-testers reached by plausible wrong fixes: a liveness
+probe that kills a warming app (not "it keeps crashing"), a Job whose pods fail (their
+logs, not "no more clues"), a readiness probe failing while the app says why."""
+
+from __future__ import annotations
+
+import pytest
+
+from kubequest.levels.loader import load_packs
+from kubequest.levels.session import LevelSession
+
+LEVELS = {lv.id: lv for pack in load_packs([]) for lv in pack.levels}
+
+
+@pytest.fixture(autouse=True)
+def _data_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("KUBEQUEST_DATA_DIR", str(tmp_path / "data"))
+
+
+def _said(session, seconds: float) -> list[str]:
+    state = session.run(seconds)
+    return [why for o in state.objectives if not o.ok for why in o.explanation]
+
+
+def test_a_liveness_probe_that_kills_a_warming_app_is_named(tmp_path):
+    level = LEVELS["self-healing/warming-up"]
+    wrong = tmp_path / "web.yaml"
+    text = (level.dir / "workspace" / "web.yaml").read_text()
+    wrong.write_text(text.replace(
+        "          ports:\n",
+        "          livenessProbe:\n            httpGet: {path: /ready, port: 8080}\n"
+        "            periodSeconds: 2\n          ports:\n", 1))
+    assert wrong.read_text() != text
+    with LevelSession(level, runtime="sim") as session:
+        session.apply_files([wrong])
+        said = _said(session, 90)
+    assert any("the kubelet kills it because its liveness probe fails — Liveness probe failed: "
+               "HTTP probe failed with statuscode: 503 (the probe tries GET /ready on port 8080)" in w
+               for w in said), said
+
+
+def test_a_failing_job_shows_its_pods_logs_and_the_retries_left():
+    with LevelSession(LEVELS["self-healing/job-backoff"], runtime="sim") as session:
+        said = _said(session, 20)
+    assert any(w.startswith("Job import: ") and "backoffLimit allows" in w for w in said), said
+    assert any("cat: can't open '/input/orders.csv'" in w for w in said), said
+
+
+def test_a_failing_readiness_probe_shows_what_the_app_last_said():
+    with LevelSession(LEVELS["basics/keep-the-cache"], runtime="sim") as session:
+        said = _said(session, 20)
+    assert any("the container's last log line: 'catalog: no cache in /cache, building it (60s)'" in w
+               for w in said), said
