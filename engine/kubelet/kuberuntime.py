@@ -98,6 +98,7 @@ class RuntimeManager:
                 rec.uid, rec.name, rec.namespace, (spec.get("hostname") or rec.name)[:63],
                 {**(md.get("labels") or {}), POD_UID_LABEL: rec.uid,
                  "io.kubernetes.pod.name": rec.name, "io.kubernetes.pod.namespace": rec.namespace},
+                subdomain=spec.get("subdomain") or None,
             )
         except Exception as exc:  # noqa: BLE001 - the runtime said no: an event, retried
             self.recorder.warning(pod, "FailedCreatePodSandBox", f"Failed to create pod sandbox: {exc}")

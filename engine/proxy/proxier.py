@@ -188,7 +188,26 @@ class ServiceProxy(Controller):
                     names.add(name)
                 if host in names:
                     return self.bind_host, sp.listener.port
-        return self._pod_address(host, port)
+        pod_ip = self._pod_by_dns_name(host, namespace)
+        return self._pod_address(pod_ip or host, port)
+
+    def _pod_by_dns_name(self, host: str, namespace: str) -> str | None:
+        """A pod with spec.hostname and spec.subdomain is `<hostname>.<subdomain>` (as a
+        StatefulSet's pods under its headless Service: db-0.db), in its namespace's forms."""
+        parts = host.split(".")
+        if len(parts) < 2:
+            return None
+        ns = parts[2] if len(parts) >= 3 else namespace
+        if len(parts) >= 3 and ".".join(parts[3:]) not in ("", "svc", CLUSTER_DOMAIN):
+            return None
+        for pod in self.store.list("Pod", ns, copy=False):
+            spec = pod.get("spec") or {}
+            if spec.get("hostname") == parts[0] and spec.get("subdomain") == parts[1] \
+                    and not pod["metadata"].get("deletionTimestamp"):
+                ip = (pod.get("status") or {}).get("podIP")
+                if ip:
+                    return str(ip)
+        return None
 
     def close(self) -> None:
         """Close every listener and take the Services' names off the runtime's network."""

@@ -366,7 +366,7 @@ class DockerRuntime:
 
     @_daemon_errors
     def run_pod_sandbox(self, pod_uid: str, name: str, namespace: str, hostname: str,
-                        labels: dict[str, str]) -> Sandbox:
+                        labels: dict[str, str], subdomain: str | None = None) -> Sandbox:
         self._ensure_events()
         self._ensure_network()
         all_labels = {
@@ -382,6 +382,13 @@ class DockerRuntime:
             dns_opt=["ndots:1"],
             log_config=LogConfig(type="json-file", config={"max-size": "1m"}),
         )
+        # A pod with a subdomain (a StatefulSet's, under its headless Service) has a DNS
+        # name of its own: the pod's search path finds `db-0.db` as `db-0.db.<ns>.svc…`.
+        networking = None
+        if subdomain:
+            base = f"{hostname[:63]}.{subdomain}.{namespace}"
+            networking = self.api.create_networking_config({self.network_name: self.api.create_endpoint_config(
+                aliases=[f"{base}.svc.{CLUSTER_DOMAIN}", f"{base}.svc", base])})
         # Low-level calls: create, start, inspect — the SDK's models add two inspects.
         try:
             sandbox_id = str(self.api.create_container(
@@ -390,6 +397,7 @@ class DockerRuntime:
                 hostname=hostname[:63],
                 labels=all_labels,
                 host_config=host_config,
+                networking_config=networking,
             )["Id"])
         except docker.errors.ImageNotFound as exc:
             raise ContainerCreateError(

@@ -160,7 +160,8 @@ class SimRuntime:
 
     @_daemon_call
     def run_pod_sandbox(self, pod_uid: str, name: str, namespace: str, hostname: str,
-                        labels: dict[str, str]) -> Sandbox:
+                        labels: dict[str, str], subdomain: str | None = None) -> Sandbox:
+        # Names are the resolver's job here (ServiceProxy.resolve reads the pods' subdomains).
         with self._lock:
             self.ping()
             self._advance()

@@ -311,6 +311,46 @@ def test_traffic_reaches_every_ready_endpoint_and_never_an_unready_one(
     assert set(seen) == ready, seen  # round-robin: all three, and only they
 
 
+STATEFUL_DB = """
+apiVersion: v1
+kind: Service
+metadata: {name: db}
+spec:
+  clusterIP: None
+  selector: {app: db}
+  ports: [{port: 8080}]
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db}
+spec:
+  serviceName: db
+  replicas: 2
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}}
+    spec:
+      containers: [{name: web, image: "kubequest/web:1.0"}]
+"""
+
+
+@docker_test
+def test_a_statefulset_pod_answers_to_its_own_name(cluster: Cluster, tools: str) -> None:
+    """`db-1.db`: the pod's hostname under its headless Service, in every namespace form."""
+    cluster.apply_text(STATEFUL_DB)
+    assert cluster.run_until(lambda: is_ready(pod(cluster, "db-0")) and is_ready(pod(cluster, "db-1")),
+                             timeout=START_TIMEOUT), "the StatefulSet's pods did not start"
+    for host in ("db-1.db", "db-1.db.default", "db-1.db.default.svc.cluster.local"):
+        assert answered_by_any(cluster, tools, f"http://{host}:8080/") == "db-1", host
+
+
+def answered_by_any(cluster: Cluster, tools: str, url: str) -> str:
+    code, output = wget(cluster, tools, url)
+    match = re.match(r"^web 1\.0 \S* ?from (\S+)\n$", output)
+    assert code == 0 and match, f"wget {url} -> exit {code}: {output!r}"
+    return match.group(1)
+
+
 @docker_test
 def test_the_short_name_is_the_pods_own_namespace_only(cluster: Cluster) -> None:
     other = container_id(cluster, "tools", "other")

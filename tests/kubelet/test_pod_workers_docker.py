@@ -54,7 +54,7 @@ def _runtime_class():
             with self.lock:
                 self.calls.append((uid, call, t0, time.monotonic(), threading.current_thread().name))
 
-        def run_pod_sandbox(self, pod_uid, name, namespace, hostname, labels):
+        def run_pod_sandbox(self, pod_uid, name, namespace, hostname, labels, subdomain=None):
             t0 = time.monotonic()
             sandbox = super().run_pod_sandbox(pod_uid, name, namespace, hostname, labels)
             self._note(pod_uid, "run_pod_sandbox", t0)
