@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self
 
-from engine.api.errors import Invalid, KubeQuestError
+from engine.api.errors import FieldError, Invalid, KubeQuestError, render_value
 from engine.clock import Clock, VirtualClock, WallClock
 from engine.cluster import Cluster
 from engine.config import DEFAULT_TIMING, Timing
@@ -81,11 +81,28 @@ def _remove_leftovers(runtime: Any) -> None:
         log.warning("could not remove the Docker objects of cluster %s", cluster_id, exc_info=True)
 
 
+IMMUTABLE = "field is immutable"
+LONG_VALUE = 60
+
+
+def _short(cause: FieldError, kind: str) -> str:
+    """A cause as the API server words it, but a whole pod template quoted as the bad value
+    (an immutable Job template) is cut: the words that matter come after it."""
+    message = cause.message()
+    if not cause.has_value or len(render_value(cause.value)) <= LONG_VALUE:
+        return message
+    shown = "{…}" if isinstance(cause.value, dict) else "[…]" if isinstance(cause.value, list) else "…"
+    short = ": ".join(p for p in (cause.field, cause.type, shown, cause.detail) if p)
+    if cause.detail == IMMUTABLE and kind == "Job" and cause.field == "spec.template":
+        short += " (a Job's pod template cannot change: delete the Job, then apply again)"
+    return short
+
+
 def format_apply_error(exc: KubeQuestError, filename: str) -> str:
     """file:line: Kind/name: field: message, one line per cause, as `validate` prints them."""
     if isinstance(exc, Invalid) and exc.causes:
         who = f"{exc.kind}/{exc.name}" if exc.name else exc.kind
-        return "\n".join(f"{filename}:{c.line or 1}: {who}: {c.message()}" for c in exc.causes)
+        return "\n".join(f"{filename}:{c.line or 1}: {who}: {_short(c, exc.kind)}" for c in exc.causes)
     text = str(exc)
     return text if text.startswith(filename) else f"{filename}: {text}"
 

@@ -216,3 +216,17 @@ def test_level_nodes_come_from_cluster(tmp_path):
         assert nodes["small"]["status"]["capacity"]["cpu"] == "1"
         assert nodes["small"]["metadata"]["labels"]["disk"] == "ssd"
         assert nodes["big"]["spec"]["taints"][0]["key"] == "dedicated"
+
+
+def test_an_immutable_job_template_is_refused_in_a_line_not_a_wall_of_json(tmp_path):
+    level = find_level("self-healing/job-backoff", load_packs([]))
+    with LevelSession(level) as session:
+        session.run(5)
+        job = session.workdir / "job.yaml"
+        job.write_text(job.read_text().replace("import:", "import-changed:", 1))
+        with pytest.raises(ApplyError) as err:
+            session.apply_files([job])
+    message = str(err.value)
+    assert message.endswith("Job/import: spec.template: Invalid value: {…}: field is immutable "
+                            "(a Job's pod template cannot change: delete the Job, then apply again)"), message
+    assert len(message.splitlines()) == 1
