@@ -129,9 +129,8 @@ def load_documents(text: str, filename: str = "<input>") -> list[Document]:
         finally:
             loader.dispose()
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
+        problem, mark = _in_words(exc)
         line = mark.line + 1 if mark is not None else None
-        problem = exc.problem or exc.context or "invalid YAML"
         raise ManifestError(f"YAML syntax error: {problem}", filename=filename, line=line) from None
     except yaml.YAMLError as exc:
         raise ManifestError(f"YAML error: {exc}", filename=filename) from None
@@ -152,3 +151,20 @@ def load_file(path: str | Path) -> list[Document]:
     except OSError as exc:
         raise ManifestError(f"cannot be read: {exc.strerror}", filename=str(path)) from None
     return load_documents(text, str(path))
+
+
+def _in_words(exc: yaml.MarkedYAMLError) -> tuple[str, yaml.Mark | None]:
+    """PyYAML's problem, followed by what it usually means in a manifest, at the line
+    where the mistake most likely is (a missing ':' is noticed a line later)."""
+    problem = exc.problem or exc.context or "invalid YAML"
+    mark = exc.problem_mark or exc.context_mark
+    if problem.startswith("could not find expected ':'") and exc.context_mark is not None:
+        return f"{problem} — this line has no `key: value` colon", exc.context_mark
+    if problem.startswith("mapping values are not allowed here"):
+        return (f"{problem} — a `key: value` where none can be: check this line's indentation "
+                "(and the line above for a missing ':')"), mark
+    if problem.startswith("expected <block end>"):
+        return f"{problem} — this line is indented differently from the lines around it", mark
+    if "'\\t'" in problem:  # PyYAML shows the tab escaped
+        return f"{problem} — a tab character: YAML indents with spaces only", mark
+    return problem, mark

@@ -18,6 +18,10 @@ def test_lines_of_fields_and_documents():
         ("a: b: c", "YAML syntax error: mapping values are not allowed here", 1),
         ("a: 1\na: 2", 'mapping key "a" already defined at line 1', 2),
         ("a: !!python/object:os.system x", "could not determine a constructor", 1),
+        # Said in words, at the line of the mistake (PyYAML notices a missing ':' a line later).
+        ("kind: Pod\nspe3\n  containers: []\n", "could not find expected ':' — this line has no `key: value` colon", 2),
+        ("a:\n  b: 1\n c: 2\n", "this line is indented differently from the lines around it", 3),
+        ("a:\n\tb: 1\n", "a tab character: YAML indents with spaces only", 2),
     ],
 )
 def test_bad_yaml_is_a_sentence_with_a_line(text, message, line):
