@@ -176,7 +176,8 @@ class MapScreen(Screen[None]):
         if p.best_seconds is not None:
             lines.append(f"  best {best_text(p.best_seconds)}")
         if level.par_seconds:
-            lines.append(f"  par {best_text(level.par_seconds)}", style="dim")
+            m, sec = divmod(int(level.par_seconds), 60)
+            lines.append(f"  par {m}:{sec:02d}", style="dim")  # as the level's header writes it
         lines.append("\nConcepts   ")
         lines.append(", ".join(level.concepts) or "—", style="bold #5fafff")
         kind = f"guided tutorial, {len(level.steps)} steps" if level.steps else \
