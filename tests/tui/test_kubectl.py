@@ -239,3 +239,25 @@ def test_commands_that_never_end_on_their_own_are_refused(line, says):
 ])
 def test_commands_that_finish_are_run(line):
     assert kubectl.refusal(kubectl.parse(line)) is None
+
+
+@needs_kubectl
+async def test_apply_at_the_prompt_reads_what_the_editor_shows(data_dir):
+    """An edited, unsaved workspace file is saved before `apply -f` reads it, and the
+    prompt says so: otherwise kubectl answers "configured" for a file the player never saw."""
+    from textual.widgets import TextArea
+
+    app = make_app(data_dir, start_level="tour/typo-service")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await level_screen(pilot)
+        await serving(pilot, screen)
+        editor = screen.query_one("#editor-0", TextArea)
+        editor.text = editor.text.replace("app: wbe", "app: web")  # edited, not saved
+        await pilot.press("!")
+        await type_line(pilot, "apply -f service.yaml")
+        panel = screen.query_one(KubectlPanel)
+        await ran(pilot, panel, "service/web configured")
+        assert "saved service.yaml first" in panel.output_text
+        assert "app: web" in (screen.driver.workdir / "service.yaml").read_text()
+        await wait_until(pilot, lambda: screen.is_synced() and screen.snapshot.find(
+            "Service", "web")["spec"]["selector"] == {"app": "web"}, what="the edited selector applied")

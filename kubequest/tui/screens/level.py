@@ -229,6 +229,7 @@ class LevelScreen(Screen[None]):
         if not self.app.config.serve_kubectl:  # type: ignore[attr-defined]
             self.query_one("#kubectl-bar").display = False
             self.query_one(KubectlPanel).not_served("this game does not serve its levels to kubectl.")
+        self.query_one(KubectlPanel).before_run = self._save_for_kubectl
         self._show_hints()
         self._header()
         app = self.app
@@ -533,6 +534,18 @@ class LevelScreen(Screen[None]):
         self.app.push_screen(ConfirmDialog(
             "Leave the level?", "The level's cluster is removed. Your progress so far is kept.",
             yes="Leave", no="Stay"), callback=answer)
+
+    def _save_for_kubectl(self, args: list[str]) -> str | None:
+        """`apply -f web.yaml` at the prompt reads the file: save what the editor shows first."""
+        if not any(a in ("-f", "--filename", "-k", "--kustomize") or a.startswith(("-f=", "--filename="))
+                   for a in args):
+            return None
+        workspace = self.query_one(WorkspaceEditor)
+        edited = [e.filename for e in workspace.editors if e.text != e.saved_text]
+        if not edited:
+            return None
+        workspace.save_all()
+        return f"saved {', '.join(edited)} first: kubectl reads the files, not the editor"
 
     def _in_cluster(self, widget) -> bool:
         cluster = self.query_one("#cluster", TabbedContent)

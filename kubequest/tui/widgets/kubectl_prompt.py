@@ -9,6 +9,8 @@ kubequest.tui.kubectl, which knows nothing of Textual.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from pathlib import Path
 from typing import ClassVar
 
@@ -91,6 +93,9 @@ class KubectlPanel(Vertical):
         self._history_pos = 0
         self._draft = ""
         self.running: str | None = None
+        # Called with kubectl's arguments before they run; what it returns is said first
+        # (the level screen saves edited files, so `apply -f` reads what the editor shows).
+        self.before_run: Callable[[list[str]], str | None] | None = None
         self.transcript: list[str] = []  # the plain text of the output, for tests
         self.border_title = "kubectl — enter runs · ↑↓ history · esc closes"
 
@@ -169,6 +174,9 @@ class KubectlPanel(Vertical):
             self._say(f"still running `{self.running}` — wait for it (at most "
                       f"{kubectl.TIMEOUT:g} s).", "yellow")
             return
+        note = self.before_run(args) if self.before_run is not None else None
+        if note:
+            self._say(note, "dim")
         self.running = kubectl.display(args)
         self._run(binary, args, dict(self.env), self.cwd)
 
