@@ -16,6 +16,7 @@ from typing import ClassVar
 from rich.console import Group
 from rich.markdown import Markdown as RichMarkdown
 from rich.padding import Padding
+from rich.table import Table
 from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
@@ -197,17 +198,22 @@ class ObjectivesPanel(VerticalScroll, can_focus=True):
         foot_widget.update(foot)
 
     def _objective(self, o: ObjectiveStatus) -> Group:
-        line = Text()
+        # Grids, so a wrapped line hangs under its text, not under the ✗ or the "why:".
+        title = Table.grid()
+        title.add_column(no_wrap=True, width=2)
+        title.add_column()
         if o.ok:
-            line.append("✓ ", style="bold green")
-            line.append(o.description, style="green")
+            title.add_row(Text("✓", style="bold green"), Text(o.description, style="green"))
         else:
-            line.append("✗ ", style="bold red")
-            line.append(o.description)
-        parts: list = [line, Padding(Text(o.detail, style="dim"), (0, 0, 0, 4))]
+            title.add_row(Text("✗", style="bold red"), Text(o.description))
+        parts: list = [title, Padding(Text(o.detail, style="dim"), (0, 0, 0, 4))]
         if self.explains(o):
+            whys = Table.grid()
+            whys.add_column(no_wrap=True, width=5, style="bold yellow")
+            whys.add_column(style="yellow")
             for why in o.explanation or [NOTHING_YET]:
-                parts.append(Padding(Text.assemble(("why: ", "bold yellow"), (why, "yellow")), (0, 0, 0, 4)))
+                whys.add_row("why:", why)
+            parts.append(Padding(whys, (0, 0, 0, 4)))
         return Group(*parts)
 
     def _foot(self) -> Text:
