@@ -24,3 +24,14 @@ def test_wrapped_lines_hang_under_their_text():
     assert all(line.startswith("  ") for line in lines[1:title_end]), lines
     why = next(i for i, line in enumerate(lines) if "why:" in line)
     assert all(line.startswith(" " * 9) for line in lines[why + 1:] if line.strip()), lines
+
+
+def test_a_cause_shared_by_several_objectives_is_said_once():
+    crash = "Pod web-1: container web keeps crashing (CrashLoopBackOff, 3 restarts): it exits with code 1."
+    a = ObjectiveStatus("a", "rolled out", False, "0 of 2 ready", ["Deployment web: 2 pods not Ready.", crash])
+    b = ObjectiveStatus("b", "answers", False, "no answer", ["Service web selects 2 pods, 0 of them Ready.", crash])
+    c = ObjectiveStatus("c", "endpoints", False, "0 endpoints", ["Service web selects 2 pods, 0 of them Ready.", crash])
+    shown = ObjectivesPanel._without_repeats(SimpleNamespace(explains=lambda o: True), [a, b, c])
+    assert shown[0].explanation == a.explanation
+    assert shown[1].explanation == ["Service web selects 2 pods, 0 of them Ready.", "↑ the same as above."]
+    assert shown[2].explanation == ["↑ the same as above."]

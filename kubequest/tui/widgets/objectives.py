@@ -11,6 +11,8 @@ yet?"; `w` on the level screen shows or hides them all.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from typing import ClassVar
 
 from rich.console import Group
@@ -27,6 +29,7 @@ from textual.widgets import Static
 from ...levels.loader import Level
 from ...levels.session import ObjectiveStatus, SessionState
 
+AS_ABOVE = "↑ the same as above."
 NOTHING_YET = "No more clues in the cluster: compare what this objective wants with what you applied."
 
 
@@ -177,7 +180,7 @@ class ObjectivesPanel(VerticalScroll, can_focus=True):
         head_widget = self.query_one("#objectives-head", Static)
         head_widget.display = bool(head)
         head_widget.update(Group(*head))
-        objectives = state.objectives if state is not None else []
+        objectives = self._without_repeats(state.objectives if state is not None else [])
         ids = tuple(o.id for o in objectives)
         if ids != self._ids:
             self._ids = ids
@@ -196,6 +199,19 @@ class ObjectivesPanel(VerticalScroll, can_focus=True):
         foot_widget = self.query_one("#objectives-foot", Static)
         foot_widget.display = bool(foot)
         foot_widget.update(foot)
+
+    def _without_repeats(self, objectives: list[ObjectiveStatus]) -> list[ObjectiveStatus]:
+        """One cause often blocks several objectives: say it in full once, then point up."""
+        seen: set[str] = set()
+        out = []
+        for o in objectives:
+            if self.explains(o) and o.explanation:
+                said = [AS_ABOVE if why in seen else why for why in o.explanation]
+                seen.update(o.explanation)
+                deduped = [w for i, w in enumerate(said) if w != AS_ABOVE or AS_ABOVE not in said[:i]]
+                o = replace(o, explanation=deduped)
+            out.append(o)
+        return out
 
     def _objective(self, o: ObjectiveStatus) -> Group:
         # Grids, so a wrapped line hangs under its text, not under the ✗ or the "why:".
