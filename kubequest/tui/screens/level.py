@@ -416,8 +416,11 @@ class LevelScreen(Screen[None]):
             no_hint=won.hints_used == 0,
             under_par=self.level.par_seconds is not None and won.elapsed <= self.level.par_seconds,
         )
-        self.set_timer(0.6, lambda: self.app.push_screen(VictoryScreen(self.level, stats),
-                                                         callback=self._after_victory))
+        def show() -> None:
+            self.app.clear_notifications()  # an "Applied" toast would cover the victory's buttons
+            self.app.push_screen(VictoryScreen(self.level, stats), callback=self._after_victory)
+
+        self.set_timer(0.6, show)
 
     def _after_victory(self, choice: str | None) -> None:
         app = self.app

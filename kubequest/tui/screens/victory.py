@@ -36,11 +36,16 @@ class VictoryStats:
     no_hint: bool  # this play earned the no-hint star
     under_par: bool  # this play earned the time star
 
+    @property
+    def stars_this_play(self) -> int:
+        return 1 + int(self.no_hint) + int(self.under_par)
+
 
 def star_lines(stats: VictoryStats) -> Text:
     text = Text()
     earned = [(True, "solved"),
-              (stats.no_hint, "no hint used" if stats.no_hint else f"{stats.hints_used} hint(s) used"),
+              (stats.no_hint, "no hint used" if stats.no_hint
+               else f"{stats.hints_used} hint{'s' if stats.hints_used != 1 else ''} used"),
               (stats.under_par, (f"under par ({clock_text(stats.par)})" if stats.par is not None
                                  else "no par time for this level") if stats.under_par or stats.par is None
                else f"par is {clock_text(stats.par)}")]
@@ -81,7 +86,9 @@ class VictoryScreen(Screen[str]):
                     yield Label("Hints", classes="stat-label")
                     yield Static(f"{stats.hints_used}/{stats.hints_total}", classes="stat-value")
                 with Vertical(classes="stat-box stars-box"):
-                    yield Label("Stars", classes="stat-label")
+                    # Held for the level (the best of every play); the lines below are this play's.
+                    yield Label("Stars (best)" if stats.stars > stats.stars_this_play else "Stars",
+                                classes="stat-label")
                     yield Static(Text("★" * stats.stars + "☆" * (3 - stats.stars), style="bold yellow"),
                                  classes="stat-value")
                     yield Static(star_lines(stats), id="star-lines")
