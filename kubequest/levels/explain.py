@@ -66,6 +66,8 @@ def _explain(check: Check, ctx: ExplainContext) -> list[str]:
             found = explain_too_few(ctx, name, ns, needed)
         if not found and "bodyContains" in expect:
             found = explain_answer(ctx, name, ns)
+        if not found and "status" in expect:
+            found = explain_unchecked_path(ctx, name, ns, str(spec.get("path") or "/"))
         return found
     if t == "exists" or t == "field" and ctx.store.try_get(
             str(spec["kind"]), str(spec["name"]), check.namespace if _namespaced(str(spec["kind"])) else None,
@@ -86,6 +88,24 @@ def _explain(check: Check, ctx: ExplainContext) -> list[str]:
         return explain_pods(ctx, check)
     if t == "rollout":
         return explain_rollout(ctx, str(spec["deployment"]), check.namespace)
+    if t == "survives":
+        from .timechecks import Survives, describe_action
+
+        assert isinstance(check, Survives)
+        if check.state == Survives.ACTING or check.state == Survives.WAITING and check.ready:
+            return [f"What this needs holds now: once every other objective holds too, the game will "
+                    f"{describe_action(check.action)} and watch it hold again."]
+        if check.state == Survives.WATCHING:
+            return [f"The game {check.what}; it is watching whether this holds again in time.",
+                    *_explain(check.then, ctx)]
+    if t == "stable":
+        from .timechecks import Stable, secs
+
+        assert isinstance(check, Stable)
+        if check.since is not None:
+            left = check.seconds - (ctx.store.clock.now() - check.since)
+            if left > 0:
+                return [f"It holds now: {secs(left)} more without a break and it counts."]
     if t in ("all", "any", "stable", "survives"):
         return [s for child in check.children() for s in _explain(child, ctx)]
     return []
@@ -429,6 +449,27 @@ def _replicas_sentence(store: Store, pods: list[dict]) -> str | None:
     return "; ".join(asked) + ": the cluster keeps exactly that many."
 
 
+def explain_unchecked_path(ctx: ExplainContext, name: str, namespace: str, path: str) -> list[str]:
+    """Ready pods that answer an error on `path`: does any probe of theirs ask that path?"""
+    svc = ctx.store.try_get("Service", name, namespace, copy=False)
+    selector = {str(k): str(v) for k, v in ((svc or {}).get("spec") or {}).get("selector", {}).items()}
+    pods = [p for p in live_pods(ctx.store, namespace, selector) if is_ready(p)] if selector else []
+    if not pods:
+        return []
+    asked = {(kind, (c.get(kind) or {}).get("httpGet", {}).get("path"))
+             for p in pods for c in (p.get("spec") or {}).get("containers") or []
+             for kind in ("livenessProbe", "readinessProbe", "startupProbe") if c.get(kind)}
+    who = f"{plural(len(pods), 'pod')} behind Service {name}"
+    if not asked:
+        return [f"The {who} are Ready and have no probe: nothing asks them GET {path}, so nothing "
+                "takes them out of the Service or restarts them when it fails."]
+    on_path = sorted(kind for kind, p in asked if p == path)
+    if not on_path:
+        probes = ", ".join(sorted(f"{kind} (GET {p})" if p else kind for kind, p in asked))
+        return [f"The {who} are Ready; their probes — {probes} — do not ask GET {path}."]
+    return []
+
+
 def explain_answer(ctx: ExplainContext, name: str, namespace: str) -> list[str]:
     """Why pods answer something else: where their words come from, and when they are read."""
     svc = ctx.store.try_get("Service", name, namespace, copy=False)
@@ -513,7 +554,7 @@ def explain_pods(ctx: ExplainContext, check: Pods) -> list[str]:
     if "node" in spec and len(kept) < int(spec.get("count") or spec.get("min") or 1):
         return _placement(ctx, pods, str(spec["node"]))
     if "maxRestarts" in spec:
-        restarted = [s for s in (_restarted(p) for p in kept) if s]
+        restarted = [s for s in (_restarted(ctx.store, p) for p in kept) if s]
         if restarted:
             return restarted
     found = _unready_sentences(ctx, others or kept)
@@ -539,21 +580,52 @@ def _placement(ctx: ExplainContext, pods: list[dict], node_name: str) -> list[st
     if taints:
         shown = ", ".join(f"{t.get('key')}={t.get('value', '')}:{t.get('effect')}" for t in taints)
         sentences.append(f"Node {node_name} has the taint {shown}: only pods that tolerate it land there.")
+        near = _near_tolerations(pods, taints)
+        if near:
+            sentences.append(near)
     elif not where.get(node_name):
         reasons = [diagnose_pod(ctx, p) for p in pods if not (p.get("spec") or {}).get("nodeName")]
         sentences += [r for r in reasons[:1] if r]
     return sentences
 
 
-def _restarted(pod: dict) -> str | None:
+def _near_tolerations(pods: list[dict], taints: list[dict]) -> str | None:
+    """A toleration with the taint's key but another value or effect: close, not a match."""
+    for t in taints:
+        for p in pods:
+            for tol in (p.get("spec") or {}).get("tolerations") or []:
+                if tol.get("key") != t.get("key") or tol.get("operator") == "Exists":
+                    continue
+                if tol.get("value") != t.get("value") or tol.get("effect") not in (None, "", t.get("effect")):
+                    return (f"The pods tolerate {tol.get('key')}={tol.get('value', '')}:{tol.get('effect') or '*'}"
+                            f", not the node's {t.get('key')}={t.get('value', '')}:{t.get('effect')}.")
+    return None
+
+
+def _restarted(store: Store, pod: dict) -> str | None:
     for cs in (pod.get("status") or {}).get("containerStatuses") or []:
         term = (cs.get("lastState") or {}).get("terminated")
         if int(cs.get("restartCount") or 0) and term:
             policy = (pod.get("spec") or {}).get("restartPolicy", "Always")
+            owner = _owner_chain(store, pod)
+            of = f"; the pod belongs to {owner}" if owner else ""
             return (f"Pod {pod['metadata']['name']}: container {cs.get('name')} last exited with code "
                     f"{term.get('exitCode')} ({term.get('reason', 'Error')}) and was started again "
-                    f"(restartPolicy: {policy}).")
+                    f"(restartPolicy: {policy}){of}.")
     return None
+
+
+def _owner_chain(store: Store, obj: dict) -> str:
+    """'ReplicaSet report-6dcd of Deployment report': who keeps this pod."""
+    chain = []
+    ns = obj["metadata"].get("namespace")
+    for _ in range(3):
+        refs = [r for r in obj["metadata"].get("ownerReferences") or [] if r.get("controller")]
+        if not refs:
+            break
+        chain.append(f"{refs[0].get('kind')} {refs[0].get('name')}")
+        obj = store.try_get(str(refs[0].get("kind")), str(refs[0].get("name")), ns, copy=False) or {"metadata": {}}
+    return " of ".join(chain)
 
 
 def _resolve(value: Any, replicas: int, round_up: bool) -> int:
