@@ -237,8 +237,11 @@ class Http(Check):
             return CheckResult(False, f"Service {name} does not exist")
         address = ctx.proxy.address_of(name, self.namespace, port) if ctx.proxy is not None else None
         if address is None:
-            where = f" port {port}" if port else ""
-            return CheckResult(False, f"Service {name}{where} has no TCP port the proxy serves")
+            if port:
+                svc = ctx.store.try_get("Service", name, self.namespace, copy=False) or {}
+                have = ", ".join(str(p.get("port")) for p in (svc.get("spec") or {}).get("ports") or [])
+                return CheckResult(False, f"Service {name} has no port {port} (its ports: {have or 'none'})")
+            return CheckResult(False, f"Service {name} has no TCP port the proxy serves")
         status_wanted = int(self.expect.get("status", 200))
         contains = self.expect.get("bodyContains")
         backends: set[str] = set()
