@@ -74,6 +74,8 @@ def _explain(check: Check, ctx: ExplainContext) -> list[str]:
             copy=False) is None:
         return [f"Nothing in the cluster creates {spec['kind']} {spec['name']} by itself: "
                 "it exists once a manifest for it is applied."]
+    if t == "field" and str(spec.get("path", "")).startswith("metadata.ownerReferences"):
+        return _owned_by(ctx, check)
     if t == "field" and str(spec.get("path", "")).startswith(("spec.", "data", "stringData")) \
             and _unset(ctx, check):  # a set value may be the server's choice (a nodePort)
         return [f"{spec['kind']} {spec['name']}'s {spec['path']} is what was last applied: "
@@ -290,7 +292,23 @@ def _nearest_sentence(store: Store, namespace: str, wanted: dict[str, str]) -> s
 
 
 def _unready_sentences(ctx: ExplainContext, pods: list[dict]) -> list[str]:
-    return [why for why in (diagnose_pod(ctx, p) for p in pods) if why]
+    """One sentence per cause: pods that fail the same way are named together."""
+    groups: dict[str, list[str]] = {}
+    for p in pods:
+        name = p["metadata"]["name"]
+        why = diagnose_pod(ctx, p)
+        if why:
+            groups.setdefault(why.replace(f"Pod {name}", "Pod {pods}", 1), []).append(name)
+    out = []
+    for shape, names in groups.items():
+        if len(names) == 1:
+            out.append(shape.replace("Pod {pods}", f"Pod {names[0]}", 1))
+        else:
+            shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+            out.append(shape.replace("Pod {pods} is", f"Pods {shown} are", 1)
+                       .replace("Pod {pods} has", f"Pods {shown} have", 1)
+                       .replace("Pod {pods}", f"Pods {shown}", 1))
+    return out
 
 
 def explain_service(ctx: ExplainContext, name: str, namespace: str, port: Any = None) -> list[str]:
@@ -372,6 +390,16 @@ def explain_job(ctx: ExplainContext, name: str, namespace: str) -> list[str]:
     return sentences
 
 
+def _owned_by(ctx: ExplainContext, check: Check) -> list[str]:
+    spec = check.spec
+    obj = ctx.store.try_get(str(spec["kind"]), str(spec["name"]), check.namespace, copy=False)
+    if obj is None or not obj["metadata"].get("ownerReferences"):
+        return []
+    owner = _owner_chain(ctx.store, obj)
+    return [f"{spec['kind']} {spec['name']} is owned by {owner}: a controller adopts a pod that has no "
+            "owner when its selector matches the pod's labels."]
+
+
 def _namespaced(kind: str) -> bool:
     from engine.api.kinds import KINDS
 
@@ -396,8 +424,32 @@ def explain_too_few(ctx: ExplainContext, name: str, namespace: str, needed: int)
     pods = live_pods(ctx.store, namespace, selector) if selector else []
     if not pods or len([p for p in pods if is_ready(p)]) >= needed:
         return []
+    adopted = _adopted(ctx.store, selector, pods)
+    if adopted:
+        return [adopted]
     return [s for s in (_partial_matches(ctx.store, name, namespace, selector, pods),
                         _replicas_sentence(ctx.store, pods), _bare_pods(pods)) if s]
+
+
+def _adopted(store: Store, selector: dict[str, str], selected: list[dict]) -> str | None:
+    """A controller of the selected pods that also counts a pod the Service does not select
+    (it adopted a pod its selector matches): it runs that many fewer of its own."""
+    ns = selected[0]["metadata"].get("namespace")
+    for rs in store.list("ReplicaSet", ns, copy=False):
+        uid = rs["metadata"]["uid"]
+        owned = [p for p in store.list("Pod", ns, copy=False) if not p["metadata"].get("deletionTimestamp")
+                 and any(r.get("uid") == uid for r in p["metadata"].get("ownerReferences") or [])]
+        if not any(p in selected for p in owned):
+            continue
+        strangers = [p for p in owned if not all(labels_of(p).get(k) == v for k, v in selector.items())]
+        if strangers:
+            sel = selector_text((rs.get("spec") or {}).get("selector"))
+            names = ", ".join(p["metadata"]["name"] for p in strangers)
+            return (f"ReplicaSet {rs['metadata']['name']} counts {names} among its "
+                    f"{(rs.get('spec') or {}).get('replicas', 1)} replicas — its selector {sel} matches "
+                    f"{'that pod' if len(strangers) == 1 else 'those pods'}, so it adopted "
+                    f"{'it' if len(strangers) == 1 else 'them'} — and runs that many fewer of its own.")
+    return None
 
 
 def _bare_pods(pods: list[dict]) -> str | None:
@@ -433,7 +485,8 @@ def _partial_matches(store: Store, name: str, namespace: str, selector: dict[str
     shown = "; ".join(f"{p['metadata']['name']} ({_labels_text(p)})" for p in partial[:2])
     more = f" and {len(partial) - 2} more" if len(partial) > 2 else ""
     return (f"Service {name} selects {plural(len(selected), 'pod')}: a pod needs every label of the "
-            f"selector. {plural(len(partial), 'pod')} match only part of it: {shown}{more}.")
+            f"selector. {plural(len(partial), 'pod')} match{'es' if len(partial) == 1 else ''} only part of it: "
+            f"{shown}{more}.")
 
 
 def _replicas_sentence(store: Store, pods: list[dict]) -> str | None:

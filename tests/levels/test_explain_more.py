@@ -51,3 +51,22 @@ def test_a_failing_readiness_probe_shows_what_the_app_last_said():
         said = _said(session, 20)
     assert any("the container's last log line: 'catalog: no cache in /cache, building it (60s)'" in w
                for w in said), said
+
+
+def test_an_adopted_pod_is_named_with_the_replicaset_that_counts_it():
+    level = LEVELS["basics/set-based-selector"]
+    with LevelSession(level, runtime="sim") as session:
+        session.apply_files([session.workdir / "replicaset.yaml"])  # the file as given: the broken state
+        said = _said(session, 20)
+    assert ("ReplicaSet web counts web-debug among its 3 replicas — its selector app=web matches that pod, "
+            "so it adopted it — and runs that many fewer of its own.") in said, said
+    assert ("Pod web-debug is owned by ReplicaSet web: a controller adopts a pod that has no owner when "
+            "its selector matches the pod's labels.") in said, said
+
+
+def test_pods_failing_the_same_way_are_named_together():
+    with LevelSession(LEVELS["services/find-by-name"], runtime="sim") as session:
+        said = _said(session, 20)
+    together = [w for w in said if w.startswith("Pods checkout-")]
+    assert together and " are running but not Ready: Readiness probe failed: wget: bad address 'api'" in together[0]
+    assert not any(w.startswith("Pod checkout-") for w in said), said

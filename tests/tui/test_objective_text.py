@@ -33,5 +33,5 @@ def test_a_cause_shared_by_several_objectives_is_said_once():
     c = ObjectiveStatus("c", "endpoints", False, "0 endpoints", ["Service web selects 2 pods, 0 of them Ready.", crash])
     shown = ObjectivesPanel._without_repeats(SimpleNamespace(explains=lambda o: True), [a, b, c])
     assert shown[0].explanation == a.explanation
-    assert shown[1].explanation == ["Service web selects 2 pods, 0 of them Ready.", "↑ the same as above."]
-    assert shown[2].explanation == ["↑ the same as above."]
+    assert shown[1].explanation == b.explanation  # a new reason beside a repeat: said in full
+    assert shown[2].explanation == ["↑ the same as for the objective above."]

@@ -474,11 +474,8 @@ class LevelScreen(Screen[None]):
         current = editor.current
         if only_current and current is not None:
             paths = [current.path]
-        problems = [p for p in editor.all_problems if p.filename in {path.name for path in paths}]
-        if problems:
-            first = problems[0]
-            self.notify(f"{first} — the API server will refuse it; applying anyway",
-                        title="Validation", severity="warning", markup=False)
+        # Files with problems are sent all the same, as kubectl would: the API server's
+        # refusal (one toast, with the line) says it, and what it accepts is applied.
         assert self.driver is not None
         self.driver.apply(paths)
 

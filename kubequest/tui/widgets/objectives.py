@@ -29,7 +29,7 @@ from textual.widgets import Static
 from ...levels.loader import Level
 from ...levels.session import ObjectiveStatus, SessionState
 
-AS_ABOVE = "↑ the same as above."
+AS_ABOVE = "↑ the same as for the objective above."
 NOTHING_YET = "No more clues in the cluster: compare what this objective wants with what you applied."
 
 
@@ -206,10 +206,10 @@ class ObjectivesPanel(VerticalScroll, can_focus=True):
         out = []
         for o in objectives:
             if self.explains(o) and o.explanation:
-                said = [AS_ABOVE if why in seen else why for why in o.explanation]
+                # Only a whole repeat points up: "above" next to a new reason reads ambiguous.
+                if all(why in seen for why in o.explanation):
+                    o = replace(o, explanation=[AS_ABOVE])
                 seen.update(o.explanation)
-                deduped = [w for i, w in enumerate(said) if w != AS_ABOVE or AS_ABOVE not in said[:i]]
-                o = replace(o, explanation=deduped)
             out.append(o)
         return out
 
