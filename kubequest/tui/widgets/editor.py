@@ -4,18 +4,22 @@ API server's validation errors as you type (debounced), pointing at their line.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import ClassVar
 
 from rich.style import Style
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import Button, OptionList, TabbedContent, TabPane, TextArea
+from textual.widgets import Button, OptionList, Static, TabbedContent, TabPane, TextArea
 from textual.widgets.option_list import Option
-from textual.widgets.text_area import TextAreaTheme
+from textual.widgets.text_area import Selection, TextAreaTheme
 
 from engine.api.errors import ManifestError
 from engine.api.source import load_documents
@@ -24,6 +28,13 @@ from engine.api.validation import validate_documents
 VALIDATE_DELAY = 0.4  # seconds after the last key press
 ERROR_HIGHLIGHT = "kubequest.error"
 THEME_NAME = "kubequest"
+INDENT = "  "  # YAML forbids tabs for indentation; Kubernetes manifests use two spaces
+
+# What opens a nested block on the next line: a key with no value yet (`ports:`), or a block
+# scalar (`command: |`, `script: >-`).
+_OPENS_BLOCK = re.compile(r"(:|:\s+[|>][-+0-9]*)$")
+_LIST_MARKERS = re.compile(r"(?:-(?:\s+|$))+")  # `- ` and nested `- - `
+_COMMENT = re.compile(r"(^|\s)#.*$")
 
 
 @dataclass(frozen=True)
@@ -61,12 +72,41 @@ def _theme() -> TextAreaTheme:
     return replace(base, name=THEME_NAME, syntax_styles=styles)
 
 
+def newline_indent(before_cursor: str) -> str:
+    """The indentation for a line opened by enter, from the text left of the cursor: the same
+    as this line's, inside a list item its content's, and one level deeper after `key:`."""
+    content = before_cursor.lstrip(" ")
+    column = len(before_cursor) - len(content)
+    if content.startswith("#"):
+        return " " * column
+    markers = _LIST_MARKERS.match(content)
+    if markers:
+        # `- ` alone at the end of the line still opens the item: its content goes 2 in.
+        column += max(len(markers.group(0)), len(INDENT))
+        content = content[markers.end():]
+    if _OPENS_BLOCK.search(_COMMENT.sub("", content).rstrip()):
+        column += len(INDENT)
+    return " " * column
+
+
+def selected_rows(selection: Selection) -> range:
+    """The lines a selection covers; a selection that ends at the start of a line (whole lines
+    picked with shift+down) does not take that line."""
+    (top, _), (bottom, bottom_column) = sorted(selection)
+    if bottom > top and bottom_column == 0:
+        bottom -= 1
+    return range(top, bottom + 1)
+
+
 class ManifestEditor(TextArea):
     """A YAML code editor that can mark lines with errors."""
 
     def __init__(self, text: str, path: Path, **kw) -> None:
-        super().__init__(text, language="yaml", soft_wrap=False, tab_behavior="indent",
+        # Soft wrap: scrolled sideways, every other line would lose its start (`iVersion:`).
+        super().__init__(text, language="yaml", soft_wrap=True, tab_behavior="indent",
                          show_line_numbers=True, **kw)
+        self.indent_type = "spaces"
+        self.indent_width = len(INDENT)
         self.path = path
         self.error_lines: set[int] = set()  # 0-based
         self.saved_text = text
@@ -95,6 +135,73 @@ class ManifestEditor(TextArea):
             if 0 <= line < self.document.line_count:
                 self._highlights[line].append((0, None, ERROR_HIGHLIGHT))
 
+    def check_consume_key(self, key: str, character: str | None = None) -> bool:
+        return key == "shift+tab" or super().check_consume_key(key, character)
+
+    async def _on_key(self, event: events.Key) -> None:
+        # Textual calls TextArea's _on_key after this one unless the default is prevented.
+        if event.key == "escape":
+            # Not TextArea's "focus next": the key goes on up to the workspace and the screen.
+            event.prevent_default()
+            return
+        keys = {"enter": self.action_newline, "tab": self.action_indent,
+                "shift+tab": self.action_dedent}
+        if self.read_only or event.key not in keys:
+            return
+        event.stop()
+        event.prevent_default()
+        self._restart_blink()
+        keys[event.key]()
+
+    def on_resize(self, event: events.Resize) -> None:
+        # The problems list grows and shrinks under the editor as you type: the line being
+        # typed must not slide out of view.
+        if self.has_focus:
+            self.call_after_refresh(self.scroll_cursor_visible)
+
+    def action_newline(self) -> None:
+        start, end = sorted(self.selection)
+        before = self.document[start[0]][: start[1]]
+        after = self.document[end[0]][end[1]:]
+        # The text pushed onto the new line starts at the new indentation, not after it.
+        end = (end[0], end[1] + len(after) - len(after.lstrip(" ")))
+        self._replace_via_keyboard("\n" + newline_indent(before), start, end)
+
+    def action_indent(self) -> None:
+        """tab: with lines selected, indent each of them; else spaces to the next stop."""
+        rows = selected_rows(self.selection)
+        if len(rows) == 1:
+            width = self._find_columns_to_next_tab_stop()
+            self._replace_via_keyboard(" " * width, *self.selection)
+            return
+        self._reindent(rows, lambda line: INDENT + line if line.strip() else line)
+
+    def action_dedent(self) -> None:
+        """shift+tab: the selected lines (or the cursor's) one level out."""
+        def dedent(line: str) -> str:
+            spaces = len(line) - len(line.lstrip(" "))
+            return line[min(spaces, len(INDENT)):]
+
+        self._reindent(selected_rows(self.selection), dedent)
+
+    def _reindent(self, rows: range, change: Callable[[str], str]) -> None:
+        lines = [self.document[row] for row in rows]
+        changed = [change(line) for line in lines]
+        if changed == lines:
+            return
+        shift = {row: len(new) - len(old) for row, old, new in zip(rows, lines, changed)}
+
+        def moved(location: tuple[int, int]) -> tuple[int, int]:
+            row, column = location
+            if column == 0 and shift.get(row, 0) > 0:
+                return location  # a whole-line selection keeps starting at the line's start
+            return row, max(0, column + shift.get(row, 0))
+
+        anchor, cursor = self.selection
+        self.replace("\n".join(changed), (rows.start, 0), (rows.stop - 1, len(lines[-1])),
+                     maintain_selection_offset=False)
+        self.selection = Selection(moved(anchor), moved(cursor))
+
 
 class WorkspaceEditor(Vertical):
     """Tabs of ManifestEditors above the list of problems."""
@@ -103,13 +210,27 @@ class WorkspaceEditor(Vertical):
     WorkspaceEditor { height: 1fr; }
     WorkspaceEditor TabbedContent { height: 1fr; }
     WorkspaceEditor TabPane { padding: 0; }
-    WorkspaceEditor ManifestEditor { height: 1fr; border: none; padding: 0; }
-    WorkspaceEditor #editor-bar { height: auto; max-height: 6; }
-    WorkspaceEditor #problems { width: 1fr; height: auto; max-height: 6; border: none; padding: 0 1;
-                                background: $boost; }
-    WorkspaceEditor #problems.-ok { color: $success; }
+    /* No border when focused either (TextArea's tall one): a click must land on the same line
+       whether or not the editor had the focus. The workspace's own border shows the focus. */
+    WorkspaceEditor ManifestEditor, WorkspaceEditor ManifestEditor:focus {
+        height: 1fr; border: none; padding: 0;
+    }
+    WorkspaceEditor #editor-bar { height: 1; background: $boost; }
+    WorkspaceEditor #problems-summary { width: 1fr; height: 1; padding: 0 1; text-wrap: nowrap;
+                                        text-overflow: ellipsis; }
+    WorkspaceEditor #problems-summary.-ok { color: $success; }
     WorkspaceEditor #apply { min-width: 10; width: auto; height: 1; border: none; margin: 0 0 0 1; }
+    /* Under the bar, the whole width: a message wraps instead of being cut by the button.
+       A share of the workspace, not a fixed count: on a short terminal the file stays in view. */
+    WorkspaceEditor #problems { width: 1fr; height: auto; max-height: 33%; border: none;
+                                padding: 0 1; background: $boost; }
+    WorkspaceEditor #problems.-ok { display: none; }
     """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+pageup,alt+left", "switch_file(-1)", "Previous file", show=False),
+        Binding("ctrl+pagedown,alt+right", "switch_file(1)", "Next file", show=False),
+    ]
 
     class ApplyRequested(Message):
         """The Apply button was clicked."""
@@ -123,6 +244,7 @@ class WorkspaceEditor(Vertical):
         super().__init__(**kw)
         self.files = files
         self.problems: dict[str, list[Problem]] = {}
+        self._listed: list[Problem] = []  # as #problems lists them
         self._debounce: dict[str, object] = {}
 
     def compose(self) -> ComposeResult:
@@ -131,8 +253,9 @@ class WorkspaceEditor(Vertical):
                 with TabPane(path.name, id=f"file-{i}"):
                     yield ManifestEditor(text, path, id=f"editor-{i}")
         with Horizontal(id="editor-bar"):
-            yield OptionList(id="problems")
+            yield Static(id="problems-summary", markup=False)
             yield Button("Apply", id="apply", variant="primary", compact=True)
+        yield OptionList(id="problems", classes="-ok")
 
     def on_mount(self) -> None:
         for editor in self.editors:
@@ -155,6 +278,15 @@ class WorkspaceEditor(Vertical):
         editor = self.current
         if editor is not None:
             editor.focus()
+
+    def action_switch_file(self, step: int) -> None:
+        """The previous or next file's tab (round the end), with the focus in its editor."""
+        tabs = self.query_one(TabbedContent)
+        panes = [pane.id for pane in tabs.query(TabPane)]
+        if tabs.active not in panes:
+            return
+        tabs.active = panes[(panes.index(tabs.active) + step) % len(panes)]
+        self.focus_editor()
 
     def set_text(self, path: Path, text: str) -> None:
         for editor in self.editors:
@@ -190,14 +322,21 @@ class WorkspaceEditor(Vertical):
         listing = self.query_one("#problems", OptionList)
         listing.clear_options()
         all_problems = [p for ps in self.problems.values() for p in ps]
-        for p in all_problems:
-            listing.add_option(Option(Text.assemble((f"✗ {p.filename}:{p.line} ", "bold red"), p.message),
-                                      id=f"{p.filename}:{p.line}"))
-        if not all_problems:
-            listing.add_option(Option(Text("✓ every file is valid", style="green"),
-                                      disabled=True))
+        # By position, not by an option id: one line can have several problems.
+        self._listed = all_problems
+        listing.add_options(Option(Text.assemble((f"✗ {p.filename}:{p.line} ", "bold red"), p.message))
+                            for p in all_problems)
         listing.set_class(not all_problems, "-ok")
+        self._summary(len(all_problems))
         self.post_message(self.Validated(all_problems))
+
+    def _summary(self, count: int) -> None:
+        summary = self.query_one("#problems-summary", Static)
+        summary.set_class(count == 0, "-ok")
+        if count == 0:
+            summary.update("✓ every file is valid")
+        else:
+            summary.update(f"✗ {count} problem{'s' if count > 1 else ''} · enter goes to one")
 
     def _tab_label(self, editor: ManifestEditor) -> None:
         tabs = self.query_one(TabbedContent)
@@ -219,10 +358,9 @@ class WorkspaceEditor(Vertical):
     def _jump(self, event: OptionList.OptionSelected) -> None:
         """Enter on a problem: the cursor goes to its line."""
         event.stop()
-        if not event.option.id:
-            return
-        filename, _, line = event.option.id.rpartition(":")
-        self.go_to(filename, int(line))
+        if 0 <= event.option_index < len(self._listed):
+            problem = self._listed[event.option_index]
+            self.go_to(problem.filename, problem.line)
 
     def go_to(self, filename: str, line: int) -> None:
         tabs = self.query_one(TabbedContent)
