@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from engine.views import get_table, parse_quantity
-from engine.views._format import dig
+from engine.views._format import dig, format_labels
 from engine.views.age import translate_timestamp_since
+from engine.views.describe import taint_string
 from engine.views.describe_kinds import pod_resources
 from engine.views.printers_kinds import format_endpoints, node_status
 
@@ -21,8 +22,11 @@ POD_COLUMNS = ("NAME", "READY", "STATUS", "RESTARTS", "AGE", "NODE")
 DEPLOY_COLUMNS = ("NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE")
 RS_COLUMNS = ("NAME", "DESIRED", "CURRENT", "READY", "AGE")
 SVC_COLUMNS = ("NAME", "TYPE", "CLUSTER-IP", "PORT(S)", "SELECTOR", "ENDPOINTS")
-NODE_COLUMNS = ("NAME", "STATUS", "CPU requested", "MEMORY requested", "PODS")
+NODE_COLUMNS = ("NAME", "STATUS", "CPU requested", "MEMORY requested", "PODS", "LABELS", "TAINTS")
 BAR_WIDTH = 8
+# The kinds whose namespaces decide whether the tables show a NAMESPACE column.
+NAMESPACED_KINDS = ("Pod", "Deployment", "ReplicaSet", "Service", "Job", "DaemonSet", "StatefulSet",
+                    "ConfigMap", "Secret")
 
 
 def _visible(objs: list[dict]) -> list[dict]:
@@ -31,48 +35,92 @@ def _visible(objs: list[dict]) -> list[dict]:
             ("kube-system", "kube-public", "kube-node-lease")]
 
 
+def _is_default_kubernetes_service(svc: dict) -> bool:
+    return dig(svc, "metadata", "namespace") == "default" and dig(svc, "metadata", "name") == "kubernetes"
+
+
+def spans_namespaces(snap: ClusterSnapshot) -> bool:
+    """True when the level's objects live in more than one namespace: then every table shows
+    NAMESPACE, as `kubectl get -A` does, since a pod in the wrong one is the bug to see."""
+    namespaces = {dig(o, "metadata", "namespace", default="") for kind in NAMESPACED_KINDS
+                  for o in _visible(snap.of(kind)) if not _is_default_kubernetes_service(o)}
+    return len(namespaces) > 1
+
+
+def _namespace(obj: dict, spans: bool) -> str | None:
+    return dig(obj, "metadata", "namespace", default="") if spans else None
+
+
+# Labels a controller stamps on the objects it makes: shown after the learner's own, which the
+# selectors of the level's puzzle are about (`app=web,zone=eu-1,pod-template-hash=…`).
+CONTROLLER_LABELS = ("pod-template-hash", "controller-revision-hash", "pod-template-generation",
+                     "job-name", "controller-uid")
+
+
+def _is_stamped(key: str) -> bool:
+    return key in CONTROLLER_LABELS or "kubernetes.io/" in key
+
+
+def label_text(labels: dict[str, str] | None) -> str:
+    """`kubectl get --show-labels`' LABELS cell, the labels a controller adds last."""
+    if not labels:
+        return format_labels(labels)
+    keys = sorted(labels, key=lambda k: (_is_stamped(k), k))
+    return ",".join(f"{k}={labels[k]}" for k in keys)
+
+
+def _labels(obj: dict) -> str:
+    return label_text(dig(obj, "metadata", "labels"))
+
+
 def pod_rows(snap: ClusterSnapshot) -> list[Row]:
     pods = _visible(snap.of("Pod"))
     table = get_table("Pod", pods, snap.now)
+    spans = spans_namespaces(snap)
     rows = []
     for obj, cells in zip(pods, table.rows):
         name, ready, status, restarts, age, _ip, node = cells[:7]
         style = "terminating" if status == "Terminating" else status_class(status, ready)
-        rows.append(Row(object_key(obj), (name, ready, status, restarts, age, node), style))
+        rows.append(Row(object_key(obj), (name, ready, status, restarts, age, node), style,
+                        _namespace(obj, spans), _labels(obj)))
     return rows
 
 
 def deployment_rows(snap: ClusterSnapshot) -> list[Row]:
     objs = _visible(snap.of("Deployment"))
     table = get_table("Deployment", objs, snap.now)
+    spans = spans_namespaces(snap)
     rows = []
     for obj, cells in zip(objs, table.rows):
         ready = cells[1]
         have, _, want = ready.partition("/")
-        rows.append(Row(object_key(obj), tuple(cells[:5]), "ok" if have == want else "pending"))
+        rows.append(Row(object_key(obj), tuple(cells[:5]), "ok" if have == want else "pending",
+                        _namespace(obj, spans), _labels(obj)))
     return rows
 
 
 def replicaset_rows(snap: ClusterSnapshot) -> list[Row]:
     objs = _visible(snap.of("ReplicaSet"))
     table = get_table("ReplicaSet", objs, snap.now)
+    spans = spans_namespaces(snap)
     rows = []
     for obj, cells in zip(objs, table.rows):
         desired, ready = cells[1], cells[3]
         style = "completed" if desired == "0" else ("ok" if desired == ready else "pending")
-        rows.append(Row(object_key(obj), tuple(cells[:5]), style))
+        rows.append(Row(object_key(obj), tuple(cells[:5]), style, _namespace(obj, spans), _labels(obj)))
     return rows
 
 
 def service_rows(snap: ClusterSnapshot) -> list[Row]:
     objs = _visible(snap.of("Service"))
+    spans = spans_namespaces(snap)
     endpoints = {(dig(e, "metadata", "namespace"), dig(e, "metadata", "name")): e
                  for e in snap.of("Endpoints")}
     rows = []
     for svc in objs:
         md = svc.get("metadata") or {}
         spec = svc.get("spec") or {}
-        if md.get("namespace") == "default" and md.get("name") == "kubernetes":
+        if _is_default_kubernetes_service(svc):
             continue
         ports = ",".join(f"{p.get('port')}/{p.get('protocol', 'TCP')}" for p in spec.get("ports") or [])
         selector = ",".join(f"{k}={v}" for k, v in sorted((spec.get("selector") or {}).items()))
@@ -81,7 +129,7 @@ def service_rows(snap: ClusterSnapshot) -> list[Row]:
         rows.append(Row(object_key(svc), (
             md.get("name", ""), spec.get("type") or "ClusterIP", spec.get("clusterIP") or "<none>",
             ports or "<none>", selector or "<none>", ep_text,
-        ), "ok" if ep_text not in ("<none>", "") else "error"))
+        ), "ok" if ep_text not in ("<none>", "") else "error", _namespace(svc, spans), _labels(svc)))
     return rows
 
 
@@ -94,6 +142,8 @@ class NodeUse:
     cpu_text: str
     memory_text: str
     pods: int
+    labels: dict[str, str] = field(default_factory=dict)
+    taints: tuple[str, ...] = ()
 
 
 def _fraction(used: float, total: float) -> float:
@@ -121,8 +171,23 @@ def node_usage(snap: ClusterSnapshot) -> list[NodeUse]:
         out.append(NodeUse(
             name, node_status(node), _fraction(cpu, cpu_total), _fraction(mem, mem_total),
             f"{cpu * 1000:.0f}m/{cpu_total:g}", f"{mem / 2**20:.0f}Mi/{mem_total / 2**30:g}Gi", n,
+            dict(dig(node, "metadata", "labels", default={}) or {}),
+            tuple(taint_string(t) for t in dig(node, "spec", "taints", default=[]) or []),
         ))
     return out
+
+
+HOSTNAME_LABEL = "kubernetes.io/hostname"
+
+
+def node_labels(uses: list[NodeUse]) -> dict[str, str]:
+    """Each node's LABELS cell: what tells the nodes apart. kubernetes.io/hostname repeats the
+    name, and a well-known `kubernetes.io/` label the same on every node (os, arch) tells none
+    apart; the level's own labels come first."""
+    alike = {key for key in {k for u in uses for k in u.labels if "kubernetes.io/" in k}
+             if len({u.labels.get(key) for u in uses}) == 1}
+    return {use.name: label_text({k: v for k, v in use.labels.items()
+                                  if k != HOSTNAME_LABEL and k not in alike}) for use in uses}
 
 
 def bar(fraction: float, width: int = BAR_WIDTH) -> str:
@@ -132,13 +197,15 @@ def bar(fraction: float, width: int = BAR_WIDTH) -> str:
 
 def node_rows(snap: ClusterSnapshot) -> list[Row]:
     rows = []
-    for use in node_usage(snap):
+    uses = node_usage(snap)
+    labels = node_labels(uses)
+    for use in uses:
         style = "ok" if use.status == "Ready" else "error"
         if "SchedulingDisabled" in use.status:
             style = "pending"
         rows.append(Row(f"Node//{use.name}", (
             use.name, use.status, f"{bar(use.cpu)} {use.cpu_text}", f"{bar(use.memory)} {use.memory_text}",
-            str(use.pods),
+            str(use.pods), labels[use.name], ",".join(use.taints) or "<none>",
         ), style))
     return rows
 
