@@ -225,6 +225,13 @@ class NodeLifecycleController(Controller):
             self._tainted.pop(name, None)
             return
         node = self._do_no_schedule_tainting_pass(node)
+        ready = get_condition(node, "Ready") or {}
+        if ready.get("status") == "True":
+            # markNodeAsReachable at once, not at the next monitor pass: between the two, a
+            # pod that tolerates the NoExecute taint for 0 s could be scheduled there and
+            # evicted, over and over, while no time passes on a virtual clock.
+            self._process_taint_based_eviction(node, ready)
+            node = self.store.try_get("Node", name, copy=False) or node
         self._taint_manager_node_update(node)
 
     def _do_no_schedule_tainting_pass(self, node: dict) -> dict:

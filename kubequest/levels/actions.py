@@ -86,6 +86,25 @@ def fail_node(cluster: Any, action: dict[str, Any]) -> str:
     return f"failed node {name} (its kubelet stopped and its containers are gone)"
 
 
+def node_is_down(cluster: Any, name: str) -> bool:
+    kubelet = getattr(cluster, "kubelets", {}).get(name)
+    return kubelet is not None and not getattr(kubelet, "running", True)
+
+
+def node_serves(store: Any, name: str) -> bool:
+    """The node is Ready and runs a pod of its own (not a DaemonSet's, which every node
+    has): failing it again tests something."""
+    node = store.try_get("Node", name, copy=False)
+    ready = any(c.get("type") == "Ready" and c.get("status") == "True"
+                for c in ((node or {}).get("status") or {}).get("conditions") or [])
+    if not ready:
+        return False
+    return any((p.get("spec") or {}).get("nodeName") == name and not p["metadata"].get("deletionTimestamp")
+               and (p.get("status") or {}).get("phase") == "Running"
+               and not any(r.get("kind") == "DaemonSet" for r in p["metadata"].get("ownerReferences") or [])
+               for p in store.list("Pod", None, copy=False))
+
+
 def recover_node(cluster: Any, action: dict[str, Any]) -> str:
     name = _node(cluster, action)
     cluster.recover_node(name)

@@ -20,6 +20,7 @@ from engine.api.objects import get_condition, labels_of
 from engine.api.selectors import from_set
 from engine.api.store import Store
 
+from .actions import node_serves
 from .checks import (
     REVISION,
     Check,
@@ -94,6 +95,11 @@ def _explain(check: Check, ctx: ExplainContext) -> list[str]:
         from .timechecks import Survives, describe_action
 
         assert isinstance(check, Survives)
+        node = str(check.action.get("node"))
+        if check.state == Survives.WAITING and check.ready and check.action.get("type") == "failNode" \
+                and not node_serves(ctx.store, node):
+            return [f"The game fails node {node} once it is Ready and runs pods of yours; none runs there "
+                    "now (a new rollout spreads pods onto it: kubectl rollout restart)."]
         if check.state == Survives.ACTING or check.state == Survives.WAITING and check.ready:
             return [f"What this needs holds now: once every other objective holds too, the game will "
                     f"{describe_action(check.action)} and watch it hold again."]

@@ -301,8 +301,23 @@ class LevelSession:
         """A failed `survives` gets another try once the learner has changed the cluster
         since the game acted (the editor, `kubequest run`, or kubectl through the API server)."""
         for s in self._failed_survives():
+            self._bring_back(s)
             if self._changed_since_act(s):
                 s.reset()
+
+    def _bring_back(self, survives: Survives) -> None:
+        """A failed test of a dead node is over: the node comes back at once, so that the
+        learner's fix spreads pods onto it again and the next try (which waits until the
+        node is Ready and runs pods) tests something."""
+        node = str(survives.action.get("node"))
+        if survives.action.get("type") == "failNode" and actions.node_is_down(self.cluster, node):
+            self._do({"type": "recoverNode", "node": node}, "the test is over")
+
+    def _can_act(self, survives: Survives) -> bool:
+        assert self.cluster is not None
+        if survives.action.get("type") == "failNode":
+            return actions.node_serves(self.cluster.store, str(survives.action.get("node")))
+        return True
 
     def _failed_survives(self) -> list[Survives]:
         return [s for c in self._stages[self.step] for s in c.check.walk()
@@ -321,8 +336,8 @@ class LevelSession:
 
     def _trigger_survives(self, results: list[tuple[_Compiled, CheckResult]]) -> None:
         assert self._ctx is not None
-        waiting = {id(c): [s for s in c.check.walk() if isinstance(s, Survives) and s.pending]
-                   for c, _ in results}
+        waiting = {id(c): [s for s in c.check.walk() if isinstance(s, Survives) and s.pending
+                           and self._can_act(s)] for c, _ in results}
         others_hold = all(r.ok for c, r in results if not waiting[id(c)])
         if others_hold:
             for survives in (s for group in waiting.values() for s in group):

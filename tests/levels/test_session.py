@@ -230,3 +230,21 @@ def test_an_immutable_job_template_is_refused_in_a_line_not_a_wall_of_json(tmp_p
     assert message.endswith("Job/import: spec.template: Invalid value: {…}: field is immutable "
                             "(a Job's pod template cannot change: delete the Job, then apply again)"), message
     assert len(message.splitlines()) == 1
+
+
+def test_a_failed_node_test_brings_the_node_back_and_the_fixed_retry_tests_it_again():
+    """node-down: the first test fails (default tolerations); the game brings node-1 back at
+    once, so the learner's fix spreads pods onto it and the retry fails a node that serves."""
+    from kubequest.tui.config import GameConfig
+
+    level = find_level("self-healing/node-down", load_packs([]))
+    with LevelSession(level, timing=GameConfig().timing) as session:
+        assert not session.run(level.time_limit).won and session.hopeless()
+        assert "the test is over: the game recovered node node-1" in session.log
+        session.run(20)
+        session.apply_files(level.solution)
+        # A wall-clock bound: a node that comes back must not churn pods with no time passing.
+        state = session.run(240, max_wall=30)
+        assert state.won, [o.detail for o in state.objectives]
+        assert [line for line in session.log if line.startswith("the game failed node node-1")] \
+            and len([line for line in session.log if "failed node node-1" in line]) == 2
