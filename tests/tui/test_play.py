@@ -188,3 +188,22 @@ async def test_the_mouse_applies_and_switches_views(data_dir):
         editor.load_text(app.find_level("tour/typo-service").solution[0].read_text())
         await pilot.click("#apply")
         await wait_until(pilot, lambda: isinstance(app.screen, VictoryScreen), what="victory")
+
+
+async def test_function_keys_work_in_the_editor_and_outside_it(data_dir):
+    """F3 (why not yet?) while typing — the footer offers it there — and in the cluster."""
+    app = make_app(data_dir, start_level="tour/typo-service")
+    async with app.run_test(size=SIZE) as pilot:
+        from .conftest import level_screen
+
+        screen = await level_screen(pilot)
+        panel = screen.query_one(ObjectivesPanel)
+        await pilot.press("i")
+        assert screen.query_one("#editor-0", TextArea).has_focus
+        before = panel.wants_explanations
+        await pilot.press("f3")
+        await pilot.pause()
+        assert panel.wants_explanations != before
+        await pilot.press("escape", "f3")
+        await pilot.pause()
+        assert panel.wants_explanations == before

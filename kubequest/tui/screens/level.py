@@ -451,13 +451,17 @@ class LevelScreen(Screen[None]):
         # Letters type into the editor or the filter, so while typing the footer offers the
         # function keys instead (they work everywhere).
         if action == "anywhere":
-            return self._typing()
+            return True  # the function keys work everywhere, in the editor too
         if action in self.TYPING_ACTIONS:
             return not self._typing()
         return True
 
     async def action_anywhere(self, action: str) -> None:
-        await self.run_action(action)
+        # Straight to the action: run_action would ask check_action again, which refuses
+        # `why` & co. while typing — exactly when the function key is needed.
+        result = getattr(self, f"action_{action}")()
+        if asyncio.iscoroutine(result):
+            await result
 
     @on(events.DescendantFocus)
     @on(events.DescendantBlur)
