@@ -150,6 +150,19 @@ def refusal(args: list[str]) -> str | None:
     return None
 
 
+ROLLOUT_STATUS_TIMEOUT = "15s"  # within TIMEOUT: kubectl ends it and says so itself
+
+
+def bounded(args: list[str]) -> list[str]:
+    """`rollout status` waits until the rollout ends, which a stuck one never does: give it
+    kubectl's own --timeout, shorter than the prompt's, unless it has one or does not watch."""
+    if verb(args) != "rollout" or "status" not in args:
+        return args
+    if any(a.startswith(("--timeout", "--watch=false", "-w=false")) for a in args):
+        return args
+    return [*args, f"--timeout={ROLLOUT_STATUS_TIMEOUT}"]
+
+
 def run(kubectl: str, args: list[str], *, env: dict[str, str], cwd: Path | None = None,
         timeout: float = TIMEOUT) -> Result:
     """Run kubectl with `args` (no shell), with `env` added to this process's environment,

@@ -261,3 +261,12 @@ async def test_apply_at_the_prompt_reads_what_the_editor_shows(data_dir):
         assert "app: web" in (screen.driver.workdir / "service.yaml").read_text()
         await wait_until(pilot, lambda: screen.is_synced() and screen.snapshot.find(
             "Service", "web")["spec"]["selector"] == {"app": "web"}, what="the edited selector applied")
+
+
+def test_rollout_status_is_bounded_by_kubectls_own_timeout():
+    assert kubectl.bounded(["rollout", "status", "deployment/web"]) == \
+        ["rollout", "status", "deployment/web", "--timeout=15s"]
+    for given in (["rollout", "status", "deploy/web", "--watch=false"],
+                  ["rollout", "status", "deploy/web", "--timeout=5s"],
+                  ["rollout", "history", "deploy/web"], ["get", "pods"]):
+        assert kubectl.bounded(given) == given
