@@ -133,6 +133,10 @@ class LevelScreen(Screen[None]):
         Binding("f2", "anywhere('hint')", "Hint"),
         Binding("f3", "anywhere('why')", "Why not yet?"),
         Binding("f4", "anywhere('chaos')", "Chaos"),
+        # The same keys outside the editor, where h / w / x are in the footer already.
+        Binding("f2", "anywhere_quiet('hint')", "Hint", show=False),
+        Binding("f3", "anywhere_quiet('why')", "Why not yet?", show=False),
+        Binding("f4", "anywhere_quiet('chaos')", "Chaos", show=False),
         Binding("d", "describe", "Describe"),
         Binding("l", "logs", "Logs"),
         Binding("y", "yaml", "YAML"),
@@ -451,10 +455,15 @@ class LevelScreen(Screen[None]):
         # Letters type into the editor or the filter, so while typing the footer offers the
         # function keys instead (they work everywhere).
         if action == "anywhere":
-            return True  # the function keys work everywhere, in the editor too
+            return self._typing()  # shown in the footer while typing…
+        if action == "anywhere_quiet":
+            return not self._typing()  # …and working, unshown, everywhere else
         if action in self.TYPING_ACTIONS:
             return not self._typing()
         return True
+
+    async def action_anywhere_quiet(self, action: str) -> None:
+        await self.action_anywhere(action)
 
     async def action_anywhere(self, action: str) -> None:
         # Straight to the action: run_action would ask check_action again, which refuses

@@ -386,7 +386,7 @@ class ResourceTable(DataTable):
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("L", "toggle_labels", "Labels"),
+        Binding("L", "toggle_labels", "Labels", show=False),  # in ? help: the footer is full
     ]
 
     def __init__(self, columns: Sequence[str], *, empty: str = "No resources found.", **kw) -> None:
