@@ -73,6 +73,8 @@ def _explain(check: Check, ctx: ExplainContext) -> list[str]:
     if t == "exists" or t == "field" and ctx.store.try_get(
             str(spec["kind"]), str(spec["name"]), check.namespace if _namespaced(str(spec["kind"])) else None,
             copy=False) is None:
+        if spec["kind"] == "Pod":  # pods are made by controllers as often as by manifests
+            return [f"No pod named {spec['name']} exists yet."]
         return [f"Nothing in the cluster creates {spec['kind']} {spec['name']} by itself: "
                 "it exists once a manifest for it is applied."]
     if t == "field" and str(spec.get("path", "")).startswith("metadata.ownerReferences"):
@@ -433,8 +435,25 @@ def explain_too_few(ctx: ExplainContext, name: str, namespace: str, needed: int)
     adopted = _adopted(ctx.store, selector, pods)
     if adopted:
         return [adopted]
-    return [s for s in (_partial_matches(ctx.store, name, namespace, selector, pods),
-                        _replicas_sentence(ctx.store, pods), _bare_pods(pods)) if s]
+    partial = _partial_matches(ctx.store, name, namespace, selector, pods)
+    left_out = None if partial else _left_out(ctx.store, name, namespace, selector, pods)
+    return [s for s in (partial, left_out, _replicas_sentence(ctx.store, pods), _bare_pods(pods)) if s]
+
+
+def _left_out(store: Store, name: str, namespace: str, selector: dict[str, str],
+              selected: list[dict]) -> str | None:
+    """Running pods with the selector's keys but other values (app=web-canary for app=web):
+    the likeliest pods the player means the Service to reach."""
+    chosen = {p["metadata"]["name"] for p in selected}
+    near = [p for p in store.list("Pod", namespace, copy=False)
+            if p["metadata"]["name"] not in chosen and not p["metadata"].get("deletionTimestamp")
+            and all(k in labels_of(p) for k in selector)
+            and any(labels_of(p)[k] != v for k, v in selector.items())]
+    if not near:
+        return None
+    shown = "; ".join(f"{p['metadata']['name']} ({_labels_text(p)})" for p in near[:2])
+    wants = ",".join(f"{k}={v}" for k, v in sorted(selector.items()))
+    return f"Service {name} selects {wants}, so it leaves out {shown}{' and more' if len(near) > 2 else ''}."
 
 
 def _adopted(store: Store, selector: dict[str, str], selected: list[dict]) -> str | None:
@@ -609,7 +628,10 @@ def explain_pods(ctx: ExplainContext, check: Pods) -> list[str]:
         return [first, _nearest_sentence(ctx.store, ns, plain)] if plain else [first]
     others = [p for p in pods if p not in kept]
     if "max" in spec and len(kept) > int(spec["max"]) or "count" in spec and len(kept) > int(spec["count"]):
-        return [f"There are {len(kept)} such pods, more than wanted."]
+        where = f" on {spec['node']}" if "node" in spec else ""
+        owners = sorted({_owner_chain(ctx.store, p) or "no controller" for p in kept})
+        return [f"{plural(len(kept), 'such pod')} run{'s' if len(kept) == 1 else ''}{where}, more than wanted; "
+                f"they belong to {', '.join(owners)}."]
     if "node" in spec and len(kept) < int(spec.get("count") or spec.get("min") or 1):
         return _placement(ctx, pods, str(spec["node"]))
     if "maxRestarts" in spec:
@@ -622,14 +644,18 @@ def explain_pods(ctx: ExplainContext, check: Pods) -> list[str]:
     return found
 
 
+UNSCHEDULED = ""
+
+
 def _placement(ctx: ExplainContext, pods: list[dict], node_name: str) -> list[str]:
     """Where the pods are instead of on `node_name`, and what keeps them off it."""
     where: dict[str, int] = {}
     for p in pods:
-        n = str((p.get("spec") or {}).get("nodeName") or "no node yet")
+        n = str((p.get("spec") or {}).get("nodeName") or UNSCHEDULED)
         where[n] = where.get(n, 0) + 1
-    elsewhere = ", ".join(f"{n} on {node}" for node, n in sorted(where.items()) if node != node_name)
-    sentences = [f"The matching pods run: {elsewhere}." if elsewhere else
+    elsewhere = ", ".join(f"{n} not scheduled yet" if node == UNSCHEDULED else f"{n} on {node}"
+                          for node, n in sorted(where.items()) if node != node_name)
+    sentences = [f"The matching pods: {elsewhere}." if elsewhere else
                  f"The matching pods on {node_name} are not Ready."]
     node = ctx.store.try_get("Node", node_name, copy=False)
     if node is None:

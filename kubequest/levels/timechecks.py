@@ -173,7 +173,7 @@ class All(Check):
 
     def evaluate(self, ctx: CheckContext) -> CheckResult:
         results = [c.evaluate(ctx) for c in self.checks]  # every one: stateful checks must see each pass
-        failed = [r.detail for r in results if not r.ok]
+        failed = list(dict.fromkeys(r.detail for r in results if not r.ok))  # "db-0 missing" once
         if failed:
             return CheckResult(False, "; ".join(failed))
         return CheckResult(True, "; ".join(r.detail for r in results))

@@ -70,3 +70,18 @@ def test_pods_failing_the_same_way_are_named_together():
     together = [w for w in said if w.startswith("Pods checkout-")]
     assert together and " are running but not Ready: Readiness probe failed: wget: bad address 'api'" in together[0]
     assert not any(w.startswith("Pod checkout-") for w in said), said
+
+
+def test_pods_the_service_leaves_out_are_named_before_the_replicas():
+    with LevelSession(LEVELS["rollouts/canary"], runtime="sim") as session:
+        said = _said(session, 20)
+    left_out = [w for w in said if w.startswith("Service web selects app=web, so it leaves out web-canary-")]
+    assert left_out and said.index(left_out[0]) < said.index(
+        "Deployment web asks for 4 replicas (spec.replicas): the cluster keeps exactly that many."), said
+
+
+def test_too_many_pods_on_a_node_say_whose_they_are():
+    with LevelSession(LEVELS["scheduling/spread-out"], runtime="sim") as session:
+        said = _said(session, 20)
+    assert any(w.startswith("3 such pods run on node-") and "they belong to ReplicaSet web-" in w
+               for w in said), said
