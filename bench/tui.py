@@ -60,6 +60,8 @@ async def key_to_render(data_dir: Path, presses: int) -> tuple[list[float], int]
         while not isinstance(app.screen, LevelScreen):
             await pilot.pause(0.01)
         screen = app.screen
+        while not screen.query("#pods-table"):  # the screen is pushed before it is composed
+            await pilot.pause(0.01)
         table = screen.query_one("#pods-table")
         while table.row_count < 50:
             await pilot.pause(0.05)
