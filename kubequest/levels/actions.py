@@ -99,10 +99,9 @@ def node_serves(store: Any, name: str) -> bool:
                 for c in ((node or {}).get("status") or {}).get("conditions") or [])
     if not ready:
         return False
-    return any((p.get("spec") or {}).get("nodeName") == name and not p["metadata"].get("deletionTimestamp")
-               and (p.get("status") or {}).get("phase") == "Running"
+    return any(not p["metadata"].get("deletionTimestamp") and (p.get("status") or {}).get("phase") == "Running"
                and not any(r.get("kind") == "DaemonSet" for r in p["metadata"].get("ownerReferences") or [])
-               for p in store.list("Pod", None, copy=False))
+               for p in store.pods_on_node(name))  # the store's index, not every pod
 
 
 def recover_node(cluster: Any, action: dict[str, Any]) -> str:

@@ -70,9 +70,7 @@ def _explain(check: Check, ctx: ExplainContext) -> list[str]:
         if not found and "status" in expect:
             found = explain_unchecked_path(ctx, name, ns, str(spec.get("path") or "/"))
         return found
-    if t == "exists" or t == "field" and ctx.store.try_get(
-            str(spec["kind"]), str(spec["name"]), check.namespace if _namespaced(str(spec["kind"])) else None,
-            copy=False) is None:
+    if t == "exists" or t == "field" and _named_object(ctx, check) is None:
         if spec["kind"] == "Pod":  # pods are made by controllers as often as by manifests
             return [f"No pod named {spec['name']} exists yet."]
         return [f"Nothing in the cluster creates {spec['kind']} {spec['name']} by itself: "
@@ -352,15 +350,20 @@ def explain_service(ctx: ExplainContext, name: str, namespace: str, port: Any = 
     return []
 
 
+def _named_object(ctx: ExplainContext, check: Check) -> dict | None:
+    """The object an exists/field check names, in its namespace when its kind has one."""
+    kind = str(check.spec["kind"])
+    return ctx.store.try_get(kind, str(check.spec["name"]), check.namespace if _namespaced(kind) else None,
+                             copy=False)
+
+
 def _unset(ctx: ExplainContext, check: Check) -> bool:
     from .checkbase import get_field
 
-    spec = check.spec
-    obj = ctx.store.try_get(str(spec["kind"]), str(spec["name"]),
-                            check.namespace if _namespaced(str(spec["kind"])) else None, copy=False)
+    obj = _named_object(ctx, check)
     if obj is None:
         return False
-    found, _ = get_field(obj, str(spec["path"]))
+    found, _ = get_field(obj, str(check.spec["path"]))
     return not found
 
 
@@ -400,7 +403,7 @@ def explain_job(ctx: ExplainContext, name: str, namespace: str) -> list[str]:
 
 def _owned_by(ctx: ExplainContext, check: Check) -> list[str]:
     spec = check.spec
-    obj = ctx.store.try_get(str(spec["kind"]), str(spec["name"]), check.namespace, copy=False)
+    obj = _named_object(ctx, check)
     if obj is None or not obj["metadata"].get("ownerReferences"):
         return []
     owner = _owner_chain(ctx.store, obj)
@@ -425,11 +428,16 @@ EVENT_REASONS = {
 }
 
 
-def explain_too_few(ctx: ExplainContext, name: str, namespace: str, needed: int) -> list[str]:
-    """A healthy Service with fewer pods than the objective wants: the selector, or the replicas."""
+def _service_pods(ctx: ExplainContext, name: str, namespace: str) -> tuple[dict[str, str], list[dict]]:
+    """A Service's selector and the live pods it selects (none without a selector)."""
     svc = ctx.store.try_get("Service", name, namespace, copy=False)
     selector = {str(k): str(v) for k, v in ((svc or {}).get("spec") or {}).get("selector", {}).items()}
-    pods = live_pods(ctx.store, namespace, selector) if selector else []
+    return selector, (live_pods(ctx.store, namespace, selector) if selector else [])
+
+
+def explain_too_few(ctx: ExplainContext, name: str, namespace: str, needed: int) -> list[str]:
+    """A healthy Service with fewer pods than the objective wants: the selector, or the replicas."""
+    selector, pods = _service_pods(ctx, name, namespace)
     if not pods or len([p for p in pods if is_ready(p)]) >= needed:
         return []
     adopted = _adopted(ctx.store, selector, pods)
@@ -529,9 +537,7 @@ def _replicas_sentence(store: Store, pods: list[dict]) -> str | None:
 
 def explain_unchecked_path(ctx: ExplainContext, name: str, namespace: str, path: str) -> list[str]:
     """Ready pods that answer an error on `path`: does any probe of theirs ask that path?"""
-    svc = ctx.store.try_get("Service", name, namespace, copy=False)
-    selector = {str(k): str(v) for k, v in ((svc or {}).get("spec") or {}).get("selector", {}).items()}
-    pods = [p for p in live_pods(ctx.store, namespace, selector) if is_ready(p)] if selector else []
+    pods = [p for p in _service_pods(ctx, name, namespace)[1] if is_ready(p)]
     if not pods:
         return []
     asked = {(kind, (c.get(kind) or {}).get("httpGet", {}).get("path"))
@@ -550,11 +556,9 @@ def explain_unchecked_path(ctx: ExplainContext, name: str, namespace: str, path:
 
 def explain_answer(ctx: ExplainContext, name: str, namespace: str) -> list[str]:
     """Why pods answer something else: where their words come from, and when they are read."""
-    svc = ctx.store.try_get("Service", name, namespace, copy=False)
-    selector = {str(k): str(v) for k, v in ((svc or {}).get("spec") or {}).get("selector", {}).items()}
+    selector, pods = _service_pods(ctx, name, namespace)
     if not selector:
         return []
-    pods = live_pods(ctx.store, namespace, selector)
     sources: list[str] = []
     for p in pods:
         for c in (p.get("spec") or {}).get("containers") or []:
