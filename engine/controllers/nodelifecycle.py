@@ -181,18 +181,19 @@ class NodeLifecycleController(Controller):
         updated = self.store.mutate("Node", name, None, to_unknown, subresource="status") or node
         return observed, get_condition(updated, "Ready") or observed, updated
 
-    def _process_taint_based_eviction(self, node: dict, observed: dict) -> None:
+    def _process_taint_based_eviction(self, node: dict, observed: dict) -> dict:
         """Ready False -> not-ready:NoExecute, Unknown -> unreachable:NoExecute (mutually
-        exclusive), True -> neither (markNodeAsReachable)."""
+        exclusive), True -> neither (markNodeAsReachable). Returns the node as it is now."""
         status = observed.get("status")
         not_ready = {"key": TAINT_NODE_NOT_READY, "effect": NO_EXECUTE}
         unreachable = {"key": TAINT_NODE_UNREACHABLE, "effect": NO_EXECUTE}
         if status == "False":
-            self._swap_taints(node, [not_ready], [unreachable])
-        elif status == "Unknown":
-            self._swap_taints(node, [unreachable], [not_ready])
-        elif status == "True":
-            self._swap_taints(node, [], [not_ready, unreachable])
+            return self._swap_taints(node, [not_ready], [unreachable])
+        if status == "Unknown":
+            return self._swap_taints(node, [unreachable], [not_ready])
+        if status == "True":
+            return self._swap_taints(node, [], [not_ready, unreachable])
+        return node
 
     def mark_pods_not_ready(self, node_name: str) -> None:
         """MarkPodsNotReady: Ready=False on the node's pods, a NodeNotReady event on each."""
@@ -230,8 +231,7 @@ class NodeLifecycleController(Controller):
             # markNodeAsReachable at once, not at the next monitor pass: between the two, a
             # pod that tolerates the NoExecute taint for 0 s could be scheduled there and
             # evicted, over and over, while no time passes on a virtual clock.
-            self._process_taint_based_eviction(node, ready)
-            node = self.store.try_get("Node", name, copy=False) or node
+            node = self._process_taint_based_eviction(node, ready)
         self._taint_manager_node_update(node)
 
     def _do_no_schedule_tainting_pass(self, node: dict) -> dict:
