@@ -177,8 +177,9 @@ class KubectlPanel(Vertical):
         note = self.before_run(args) if self.before_run is not None else None
         if note:
             self._say(note, "dim")
-        if kubectl.bounded(args) != args:
-            args = kubectl.bounded(args)
+        bounded = kubectl.bounded(args)
+        if bounded != args:
+            args = bounded
             self._say(f"(with --timeout={kubectl.ROLLOUT_STATUS_TIMEOUT}: a stuck rollout never ends; "
                       "add --watch=false to see where it stands now)", "dim")
         self.running = kubectl.display(args)
