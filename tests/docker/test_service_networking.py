@@ -28,6 +28,7 @@ from engine.images.builder import ImageBuilder
 from engine.loop import ControlLoop
 from engine.proxy import ServiceProxy
 from engine.runtime.docker import CLUSTER_LABEL, ROLE_LABEL, SERVICE_LABEL, DockerRuntime
+from tests.proxy.test_pod_dns import STATEFUL_DB  # the same StatefulSet under its headless Service
 
 from .conftest import http_get, session_cluster_id
 
@@ -311,27 +312,6 @@ def test_traffic_reaches_every_ready_endpoint_and_never_an_unready_one(
     assert set(seen) == ready, seen  # round-robin: all three, and only they
 
 
-STATEFUL_DB = """
-apiVersion: v1
-kind: Service
-metadata: {name: db}
-spec:
-  clusterIP: None
-  selector: {app: db}
-  ports: [{port: 8080}]
----
-apiVersion: apps/v1
-kind: StatefulSet
-metadata: {name: db}
-spec:
-  serviceName: db
-  replicas: 2
-  selector: {matchLabels: {app: db}}
-  template:
-    metadata: {labels: {app: db}}
-    spec:
-      containers: [{name: web, image: "kubequest/web:1.0"}]
-"""
 
 
 @docker_test
